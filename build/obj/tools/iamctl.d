@@ -1,0 +1,3 @@
+build/obj/tools/iamctl.o: tools/iamctl.c tools/iamctl.h user/log.h
+tools/iamctl.h:
+user/log.h:

@@ -1,0 +1,2 @@
+build/obj/user/json.o: user/json.c user/json.h
+user/json.h:

@@ -1,0 +1,2 @@
+build/obj/user/log.o: user/log.c user/log.h
+user/log.h:

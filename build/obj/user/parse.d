@@ -1,0 +1,2 @@
+build/obj/user/parse.o: user/parse.c user/parse.h
+user/parse.h:
