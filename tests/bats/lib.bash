@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Shared helpers for the bats tests: throwaway network namespaces, veth pairs
+# and agents, all removed by iam_cleanup (call it from teardown) even when a
+# test fails half-way.  Every name carries a per-run suffix, so two runs on
+# one machine do not collide.  Only documentation (2001:db8::/32) and ULA
+# (fd00::/8) addresses are used.
+
+IAM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$IAM_TOP/$BUILD ;; esac
+IAM_LOAD=$BUILD/iam-load
+IAMCTL=$BUILD/iamctl
+IAM_BENCH=$BUILD/iam-bench
+# A short suffix unique to this bats process (names are limited to 15
+# characters for interfaces).
+IAM_RUN=${IAM_RUN:-$(printf '%04x' $(($$ % 65536)))}
+IAM_TMP=${BATS_TEST_TMPDIR:-/tmp}
+
+iam_netns_list=()
+iam_pid_list=()
+
+# iam_ns NAME: create namespace NAME-$IAM_RUN (lo up); prints its name.
+iam_ns() {
+	local ns=$1-$IAM_RUN
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.forwarding=1
+	echo "$ns" >> "$IAM_TMP/iam-netns"
+	echo "$ns"
+}
+
+# iam_veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
+iam_veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || return 1
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# iam_bg NS LOG CMD...: start CMD in namespace NS in the background, output to
+# LOG; records the pid for cleanup and prints it.
+iam_bg() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" > "$log" 2>&1 &
+	echo $! >> "$IAM_TMP/iam-pids"
+	echo $!
+}
+
+# iam_wait_for TIMEOUT_S CMD...: retry CMD every 0.1 s until it succeeds.
+iam_wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# iam_cleanup: kill what iam_bg started, delete the namespaces.
+iam_cleanup() {
+	local p ns
+	if [ -f "$IAM_TMP/iam-pids" ]; then
+		while read -r p; do kill -TERM "$p" 2> /dev/null; done < "$IAM_TMP/iam-pids"
+		sleep 0.2
+		while read -r p; do kill -KILL "$p" 2> /dev/null; done < "$IAM_TMP/iam-pids"
+		rm -f "$IAM_TMP/iam-pids"
+	fi
+	if [ -f "$IAM_TMP/iam-netns" ]; then
+		while read -r ns; do
+			# Processes still inside (a test's own children) go first.
+			ip netns pids "$ns" 2> /dev/null | xargs -r kill -KILL 2> /dev/null
+			ip netns del "$ns" 2> /dev/null
+		done < "$IAM_TMP/iam-netns"
+		rm -f "$IAM_TMP/iam-netns"
+	fi
+}
