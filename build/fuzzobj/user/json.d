@@ -1,0 +1,3 @@
+build/fuzzobj/user/json.o: user/json.c user/json.h
+
+user/json.h:

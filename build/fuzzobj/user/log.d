@@ -1,0 +1,3 @@
+build/fuzzobj/user/log.o: user/log.c user/log.h
+
+user/log.h:

@@ -1,0 +1,3 @@
+build/fuzzobj/user/loop.o: user/loop.c user/loop.h
+
+user/loop.h:

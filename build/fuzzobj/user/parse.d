@@ -1,0 +1,3 @@
+build/fuzzobj/user/parse.o: user/parse.c user/parse.h
+
+user/parse.h:
