@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* tcp.c - TCP transport, client side; see tcp.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "iam_proto.h"
+#include "xfer/tcp.h"
+
+struct tcpx_conn {
+	struct iam_xfer_conn base;
+	int fd;
+	int broken; /* sticky -errno once the stream is unusable */
+	uint32_t xid;
+	uint8_t *buf; /* max_io bytes: read answers land here, writes
+		       * are sent from here */
+};
+
+static int tcpx_fail(struct tcpx_conn *c, int err)
+{
+	c->broken = err;
+	return err;
+}
+
+/* Full send or a sticky error; the socket has SO_SNDTIMEO. */
+static int tcpx_sendv(struct tcpx_conn *c, struct iovec *iov, int n)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+
+	while (mh.msg_iovlen) {
+		ssize_t k = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return tcpx_fail(c,
+					 errno == EAGAIN ? -ETIMEDOUT : -errno);
+		}
+		while (k > 0 && mh.msg_iovlen) {
+			if ((size_t)k >= mh.msg_iov->iov_len) {
+				k -= (ssize_t)mh.msg_iov->iov_len;
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			} else {
+				mh.msg_iov->iov_base =
+					(uint8_t *)mh.msg_iov->iov_base + k;
+				mh.msg_iov->iov_len -= (size_t)k;
+				k = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static int tcpx_recv_all(struct tcpx_conn *c, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t k = recv(c->fd, p, len, MSG_WAITALL);
+
+		if (k == 0)
+			return tcpx_fail(c, -ECONNRESET);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return tcpx_fail(c,
+					 errno == EAGAIN ? -ETIMEDOUT : -errno);
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+/* One request, one answer.  payload: bytes to send after the request
+ * (writes); the answer's payload lands in c->buf. */
+static int tcpx_rpc(struct tcpx_conn *c, uint8_t op, const struct in6_addr *b,
+		    uint32_t off, uint32_t len, const void *payload)
+{
+	struct iam_data_req req = {
+		.version = IAM_PROTO_VERSION,
+		.op = op,
+		.xid = htonl(++c->xid),
+		.off = htonl(off),
+		.len = htonl(len),
+	};
+	struct iam_data_rep rep;
+	struct iovec iov[2] = { { &req, sizeof(req) },
+				{ (void *)payload, len } };
+	uint32_t rlen;
+	int err;
+
+	if (c->broken)
+		return c->broken;
+	if (len > c->base.max_io)
+		return -EINVAL;
+	if (b)
+		memcpy(req.block, b, 16);
+	err = tcpx_sendv(c, iov, payload ? 2 : 1);
+	if (err)
+		return err;
+	err = tcpx_recv_all(c, &rep, sizeof(rep));
+	if (err)
+		return err;
+	rlen = ntohl(rep.len);
+	if (rep.version != IAM_PROTO_VERSION ||
+	    rep.op != (op | IAM_DATA_REPLY) || ntohl(rep.xid) != c->xid)
+		return tcpx_fail(c, -EPROTO);
+	if (rep.status) {
+		/* An error answer carries no payload. */
+		if (rlen)
+			return tcpx_fail(c, -EPROTO);
+		return -(int)ntohs(rep.status);
+	}
+	if (rlen != (op == IAM_DATA_WRITE ? 0 : len))
+		return tcpx_fail(c, -EPROTO);
+	return rlen ? tcpx_recv_all(c, c->buf, rlen) : 0;
+}
+
+static int tcpx_read(struct iam_xfer_conn *bc, const struct iam_xfer_target *t,
+		     uint32_t off, uint32_t len, const void **data)
+{
+	struct tcpx_conn *c = (struct tcpx_conn *)bc;
+	int err = tcpx_rpc(c, IAM_DATA_READ, &t->block, off, len, NULL);
+
+	if (!err)
+		*data = c->buf;
+	return err;
+}
+
+static void *tcpx_write_buf(struct iam_xfer_conn *bc)
+{
+	return ((struct tcpx_conn *)bc)->buf;
+}
+
+static int tcpx_write(struct iam_xfer_conn *bc, const struct iam_xfer_target *t,
+		      uint32_t off, uint32_t len)
+{
+	struct tcpx_conn *c = (struct tcpx_conn *)bc;
+
+	return tcpx_rpc(c, IAM_DATA_WRITE, &t->block, off, len, c->buf);
+}
+
+static void tcpx_close(struct iam_xfer_conn *bc)
+{
+	struct tcpx_conn *c = (struct tcpx_conn *)bc;
+
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+static const struct iam_xfer_ops tcpx_ops = {
+	.name = "tcp",
+	.read = tcpx_read,
+	.write_buf = tcpx_write_buf,
+	.write = tcpx_write,
+	.close = tcpx_close,
+};
+
+int iam_tcpx_ping(struct iam_xfer_conn *bc, uint32_t len)
+{
+	struct tcpx_conn *c = (struct tcpx_conn *)bc;
+
+	if (bc->ops != &tcpx_ops)
+		return -EINVAL;
+	return tcpx_rpc(c, IAM_DATA_PING, NULL, 0, len, NULL);
+}
+
+static int tcpx_connect_timeout(int fd, const struct sockaddr_in6 *sa,
+				int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t sl = sizeof(int);
+	int soerr = 0, r;
+
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	do {
+		r = poll(&pfd, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		return -errno;
+	return -soerr;
+}
+
+int iam_tcpx_connect(const struct in6_addr *src, const struct in6_addr *dst,
+		     uint16_t port, uint32_t max_io, int timeout_ms,
+		     struct iam_xfer_conn **out)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
+				   .sin6_addr = *dst };
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = (timeout_ms % 1000) * 1000 };
+	unsigned int uto = (unsigned int)timeout_ms;
+	struct tcpx_conn *c;
+	int one = 1, err;
+
+	if (!max_io || max_io > IAM_DATA_MAX_IO || timeout_ms <= 0)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->base.ops = &tcpx_ops;
+	c->base.max_io = max_io;
+	c->base.lender = *dst;
+	c->buf = aligned_alloc(4096, (max_io + 4095) & ~4095u);
+	if (!c->buf) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	c->fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A lender that disappears without a reset must fail the fault
+	 * within the timeout, not after TCP's 15 minutes of retries. */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+	if (src) {
+		struct sockaddr_in6 sl = { .sin6_family = AF_INET6,
+					   .sin6_addr = *src };
+
+		if (bind(c->fd, (struct sockaddr *)&sl, sizeof(sl)) < 0) {
+			err = -errno;
+			goto err_close;
+		}
+	}
+	err = tcpx_connect_timeout(c->fd, &sa, timeout_ms);
+	if (err)
+		goto err_close;
+	/* From here on the fault thread does blocking I/O, bounded by the
+	 * socket timeouts. */
+	if (fcntl(c->fd, F_SETFL, 0) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		err = -errno;
+		goto err_close;
+	}
+	*out = &c->base;
+	return 0;
+
+err_close:
+	close(c->fd);
+	c->fd = -1;
+err_free:
+	tcpx_close(&c->base);
+	return err;
+}
