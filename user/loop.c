@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* loop.c - epoll + timer heap + cross-thread work queue; see loop.h. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,8 +24,9 @@ struct iam_loop {
 	int nfds;
 	struct iam_timer **heap;
 	int nheap, capheap;
-	pthread_mutex_t post_lock;
-	struct iam_loop_work *post_head, *post_tail;
+	/* Posted work: a lock-free LIFO (Treiber stack) the loop takes whole
+	 * and reverses, so posters never wait and the order is FIFO. */
+	struct iam_loop_work *posted;
 	volatile int stop;
 };
 
@@ -55,7 +55,6 @@ int iam_loop_create(struct iam_loop **out)
 	if (!loop)
 		return -ENOMEM;
 	loop->wakefd = -1;
-	pthread_mutex_init(&loop->post_lock, NULL);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0) {
 		err = -errno;
@@ -77,7 +76,6 @@ err_wake:
 err_epoll:
 	close(loop->epfd);
 err_free:
-	pthread_mutex_destroy(&loop->post_lock);
 	free(loop);
 	return err;
 }
@@ -90,7 +88,6 @@ void iam_loop_destroy(struct iam_loop *loop)
 		close(loop->wakefd);
 	if (loop->epfd >= 0)
 		close(loop->epfd);
-	pthread_mutex_destroy(&loop->post_lock);
 	free(loop->fds);
 	free(loop->heap);
 	free(loop);
@@ -284,14 +281,14 @@ void iam_loop_post(struct iam_loop *loop, struct iam_loop_work *w)
 {
 	uint64_t one = 1;
 
-	w->next = NULL;
-	pthread_mutex_lock(&loop->post_lock);
-	if (loop->post_tail)
-		loop->post_tail->next = w;
-	else
-		loop->post_head = w;
-	loop->post_tail = w;
-	pthread_mutex_unlock(&loop->post_lock);
+	struct iam_loop_work *head =
+		__atomic_load_n(&loop->posted, __ATOMIC_RELAXED);
+
+	do {
+		w->next = head;
+	} while (!__atomic_compare_exchange_n(&loop->posted, &head, w, true,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
 	if (write(loop->wakefd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is saturated, a wake-up is pending. */
 	}
@@ -310,16 +307,21 @@ void iam_loop_stop(struct iam_loop *loop)
 static void loop_wake_cb(struct iam_loop *loop, int fd, uint32_t events,
 			 void *arg)
 {
-	struct iam_loop_work *w;
+	struct iam_loop_work *w, *fifo = NULL;
 	uint64_t v;
 
 	if (read(fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing pending. */
 	}
-	pthread_mutex_lock(&loop->post_lock);
-	w = loop->post_head;
-	loop->post_head = loop->post_tail = NULL;
-	pthread_mutex_unlock(&loop->post_lock);
+	w = __atomic_exchange_n(&loop->posted, NULL, __ATOMIC_ACQUIRE);
+	while (w) {
+		struct iam_loop_work *next = w->next;
+
+		w->next = fifo;
+		fifo = w;
+		w = next;
+	}
+	w = fifo;
 	while (w) {
 		struct iam_loop_work *next = w->next;
 

@@ -71,10 +71,20 @@ iam_test_fail(const char *file, int line, const char *fmt, ...)
 	fflush(stdout);
 }
 
-#define CHECK(c) \
-	((c) ? 1 : (iam_test_fail(__FILE__, __LINE__, "CHECK(%s)", #c), 0))
-#define CHECK_MSG(c, ...) \
-	((c) ? 1 : (iam_test_fail(__FILE__, __LINE__, __VA_ARGS__), 0))
+#define CHECK(c)                                                            \
+	({                                                                  \
+		int _ok = !!(c);                                            \
+		if (!_ok)                                                   \
+			iam_test_fail(__FILE__, __LINE__, "CHECK(%s)", #c); \
+		_ok;                                                        \
+	})
+#define CHECK_MSG(c, ...)                                               \
+	({                                                              \
+		int _ok = !!(c);                                        \
+		if (!_ok)                                               \
+			iam_test_fail(__FILE__, __LINE__, __VA_ARGS__); \
+		_ok;                                                    \
+	})
 #define CHECK_EQ(a, b)                                                      \
 	({                                                                  \
 		long long _a = (long long)(a), _b = (long long)(b);         \

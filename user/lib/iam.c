@@ -128,7 +128,8 @@ static int lib_uffd_setup(void *addr, size_t len, int *out)
 		/* Ask for what the agent relies on, so an old kernel fails
 		 * here with a clear error rather than at the first fault. */
 		.features = UFFD_FEATURE_MISSING_SHMEM |
-			    UFFD_FEATURE_WP_HUGETLBFS_SHMEM,
+			    UFFD_FEATURE_WP_HUGETLBFS_SHMEM |
+			    UFFD_FEATURE_THREAD_ID,
 	};
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len },

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Fault service and IPMem cache (user/fault.c), in one process: the test
+ * thread is the client touching a memfd region registered with a
+ * userfaultfd; the fault thread serves it from a "lender" that is a TCP
+ * data server over loopback backed by a plain buffer; a loop thread plays
+ * the control plane.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "fault.h"
+#include "iam_ipc.h"
+#include "iam_test.h"
+#include "xfer/tcp.h"
+
+#define BSHIFT 14 /* 16 KiB blocks: 4 pages each */
+#define BS (1u << BSHIFT)
+#define NBLOCKS 32 /* 512 KiB region, 128 pages */
+#define PG 4096
+
+static uint8_t *lender; /* NBLOCKS * BS, the lender's pool */
+static struct iam_m2i_entry m2i[64];
+static struct iam_loop *loop;
+static pthread_t loop_thread;
+static int lost_calls, removed_calls;
+static struct iam_fault_region *removed_region;
+
+static int resolve(void *arg, const struct in6_addr *peer,
+		   const struct in6_addr *block, uint32_t off, uint32_t len,
+		   bool write, void **mem, uint64_t *token)
+{
+	uint32_t i = ntohl(*(const uint32_t *)&block->s6_addr[12]);
+
+	if (i >= NBLOCKS || off + len > BS)
+		return -EACCES;
+	*mem = lender + (size_t)i * BS + off;
+	return 0;
+}
+
+static bool still_valid(void *arg, uint64_t token)
+{
+	return true;
+}
+
+static void on_lost(void *arg, uint16_t idx, int err)
+{
+	__atomic_add_fetch(&lost_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void on_removed(void *arg, struct iam_fault_region *r)
+{
+	removed_region = r;
+	__atomic_add_fetch(&removed_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *loop_main(void *arg)
+{
+	iam_loop_run(loop);
+	return NULL;
+}
+
+struct rig {
+	struct iam_tcpx_server *srv;
+	struct iam_fault *f;
+	struct iam_fault_region *r;
+	uint8_t *mem;
+	size_t len;
+};
+
+static int make_uffd(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_MISSING_SHMEM |
+					      UFFD_FEATURE_WP_HUGETLBFS_SHMEM |
+					      UFFD_FEATURE_THREAD_ID };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)addr, len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
+	};
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	REQUIRE(fd >= 0);
+	REQUIRE_EQ(ioctl(fd, UFFDIO_API, &api), 0);
+	REQUIRE_EQ(ioctl(fd, UFFDIO_REGISTER, &reg), 0);
+	return fd;
+}
+
+/* A region of NBLOCKS blocks; blocks < nlocal are "local" (served from
+ * the lender buffer directly), the rest remote over TCP. */
+static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
+{
+	struct iam_tcpx_server_config sc = {
+		.addr = in6addr_loopback,
+		.max_io = BS,
+		.cpu = -1,
+		.access = { resolve, still_valid, NULL },
+	};
+	struct iam_fault_config fc = {
+		.cache_pages = cache_pages,
+		.cpu = -1,
+		.m2i = m2i,
+		.m2i_slots = 64,
+		.hooks = { on_lost, on_removed, NULL },
+	};
+	struct iam_xfer_conn *c;
+	int memfd, uffd;
+
+	lender = mmap(NULL, (size_t)NBLOCKS * BS, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(lender != MAP_FAILED);
+	REQUIRE_EQ(iam_loop_create(&loop), 0);
+	pthread_create(&loop_thread, NULL, loop_main, NULL);
+	fc.loop = loop;
+	REQUIRE_EQ(iam_tcpx_server_start(&sc, &g->srv), 0);
+	REQUIRE_EQ(iam_fault_start(&fc, &g->f), 0);
+	REQUIRE_EQ(iam_tcpx_connect(NULL, &in6addr_loopback,
+				    iam_tcpx_server_port(g->srv), BS, 1000, &c),
+		   0);
+	REQUIRE_EQ(iam_fault_set_conn(g->f, 3, c), 0);
+
+	g->len = (size_t)NBLOCKS * BS;
+	memfd = memfd_create("t", MFD_CLOEXEC);
+	REQUIRE(memfd >= 0);
+	REQUIRE_EQ(ftruncate(memfd, (off_t)g->len), 0);
+	g->mem = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
+		      0);
+	REQUIRE(g->mem != MAP_FAILED);
+	uffd = make_uffd(g->mem, g->len);
+	for (int i = 0; i < NBLOCKS; i++) {
+		struct iam_m2i_entry *e = &m2i[10 + i];
+
+		memset(e, 0, sizeof(*e));
+		e->vaddr = (uintptr_t)g->mem + (uint64_t)i * BS;
+		e->block[0] = 0xfd;
+		*(uint32_t *)&e->block[12] = htonl((uint32_t)i);
+		e->remote_addr = (uintptr_t)lender + (uint64_t)i * BS;
+		e->lender_idx = 3;
+		e->rights = 2;
+		e->block_shift = BSHIFT;
+		e->flags = IAM_M2I_VALID | (i < nlocal ? IAM_M2I_LOCAL : 0);
+	}
+	REQUIRE_EQ(iam_fault_region_create(g->f, uffd, memfd, (uintptr_t)g->mem,
+					   g->len, 10, BSHIFT, getpid(), &g->r),
+		   0);
+	iam_fault_region_add(g->f, g->r);
+}
+
+static uint8_t pat(size_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 12) * 7 + 1);
+}
+
+TEST(zero_fill_costs_no_transfer)
+{
+	struct rig g;
+	struct iam_fault_stats st;
+	uint64_t sum = 0;
+
+	rig_up(&g, 1024, 0);
+	for (size_t i = 0; i < g.len; i += 64)
+		sum += g.mem[i];
+	CHECK_EQ(sum, 0);
+	iam_fault_get_stats(g.f, &st);
+	CHECK_EQ(st.faults, g.len / PG);
+	CHECK_EQ(st.zero_fills, g.len / PG);
+	CHECK_EQ(st.remote_reads, 0);
+	CHECK_EQ(st.resident, g.len / PG);
+	CHECK_EQ(iam_fault_page_state(g.r, (uintptr_t)g.mem), IAM_PAGE_CLEAN);
+	g.mem[5] = 1;
+	CHECK_EQ(iam_fault_page_state(g.r, (uintptr_t)g.mem), IAM_PAGE_DIRTY);
+	iam_fault_get_stats(g.f, &st);
+	CHECK_EQ(st.wp_faults, 1);
+}
+
+TEST(eviction_writeback_and_refault_keep_every_byte)
+{
+	struct rig g;
+	struct iam_fault_stats st;
+	size_t bad = 0;
+
+	/* 16 pages of cache for a 128-page region: most pages go out to the
+	 * lender and come back. Blocks 0-3 are local, the rest remote. */
+	rig_up(&g, 16, 4);
+	for (size_t i = 0; i < g.len; i++)
+		g.mem[i] = pat(i);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < g.len; i++)
+			bad += g.mem[i] != pat(i);
+	CHECK_EQ(bad, 0);
+	iam_fault_get_stats(g.f, &st);
+	CHECK(st.resident <= 16);
+	CHECK(st.evictions >= g.len / PG);
+	CHECK(st.writebacks >= g.len / PG - 16);
+	CHECK(st.remote_reads > 0);
+	CHECK(st.local_reads > 0);
+	CHECK_EQ(st.lost, 0);
+	/* The lender really holds the data: the written-back blocks match. */
+	for (size_t i = 4 * BS; i < g.len; i++)
+		if (lender[i] != pat(i) &&
+		    iam_fault_page_state(g.r, (uintptr_t)g.mem + i) !=
+			    IAM_PAGE_DIRTY)
+			bad++;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(iam_fault_page_state(g.r, (uintptr_t)g.mem + g.len), -EINVAL);
+}
+
+static sigjmp_buf jb;
+static volatile uintptr_t bus_addr;
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	bus_addr = (uintptr_t)si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+TEST(lost_lender_raises_sigbus_only_on_its_pages)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct rig g;
+	volatile uint8_t v = 0;
+	struct iam_fault_stats st;
+
+	rig_up(&g, 16, 4);
+	for (size_t i = 0; i < g.len; i++)
+		g.mem[i] = pat(i);
+	/* The lender dies; most remote pages are out of the cache now. */
+	iam_tcpx_server_stop(g.srv);
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(jb, 1)) {
+		v = g.mem[8 * BS];
+		CHECK_MSG(0, "no SIGBUS reading a lost page (read %u)", v);
+	}
+	CHECK_EQ(bus_addr, (uintptr_t)g.mem + 8 * BS);
+	/* Local blocks keep working. */
+	for (size_t i = 0; i < 4 * BS; i++)
+		if (g.mem[i] != pat(i))
+			CHECK_MSG(0, "local byte %zu differs", i);
+	iam_fault_get_stats(g.f, &st);
+	CHECK(st.lost >= 1);
+	CHECK_EQ(iam_fault_page_state(g.r, (uintptr_t)g.mem + 8 * BS),
+		 IAM_PAGE_LOST);
+	for (int i = 0; i < 100 && !__atomic_load_n(&lost_calls, 0); i++)
+		usleep(10000);
+	CHECK_EQ(lost_calls, 1);
+}
+
+TEST(region_removal_is_reported_and_frees_frames)
+{
+	struct rig g;
+	struct iam_fault_stats st;
+
+	rig_up(&g, 64, 0);
+	for (size_t i = 0; i < 32 * PG; i += PG)
+		g.mem[i] = 1;
+	iam_fault_region_remove(g.f, g.r);
+	for (int i = 0; i < 100 && !__atomic_load_n(&removed_calls, 0); i++)
+		usleep(10000);
+	CHECK_EQ(removed_calls, 1);
+	CHECK(removed_region == g.r);
+	iam_fault_get_stats(g.f, &st);
+	CHECK_EQ(st.resident, 0);
+	iam_fault_region_destroy(g.r);
+	iam_fault_stop(g.f);
+}
