@@ -1,3 +1,0 @@
-build/fuzzobj/user/json.o: user/json.c user/json.h
-
-user/json.h:

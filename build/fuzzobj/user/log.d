@@ -1,3 +1,0 @@
-build/fuzzobj/user/log.o: user/log.c user/log.h
-
-user/log.h:

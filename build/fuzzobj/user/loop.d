@@ -1,3 +1,0 @@
-build/fuzzobj/user/loop.o: user/loop.c user/loop.h
-
-user/loop.h:

@@ -1,3 +1,0 @@
-build/fuzzobj/user/parse.o: user/parse.c user/parse.h
-
-user/parse.h:

@@ -1,3 +1,0 @@
-build/obj/tools/iamctl.o: tools/iamctl.c tools/iamctl.h user/log.h
-tools/iamctl.h:
-user/log.h:

@@ -1,2 +1,0 @@
-build/obj/user/json.o: user/json.c user/json.h
-user/json.h:

@@ -1,2 +1,0 @@
-build/obj/user/log.o: user/log.c user/log.h
-user/log.h:

@@ -1,2 +1,0 @@
-build/obj/user/parse.o: user/parse.c user/parse.h
-user/parse.h:
