@@ -96,10 +96,14 @@ struct iam_ctrl_id {
 };
 _Static_assert(sizeof(struct iam_ctrl_id) == 8, "id ABI");
 
+/* CONFIRMED carries one rkey per run of the RESERVED answer, in the same
+ * order: a run is one RDMA memory region on the lender, so an rkey never
+ * covers a byte the borrower does not hold. */
 struct iam_ctrl_confirmed {
 	__u64 alloc_id; /* allocation id (equal to the reservation id) */
-	__u32 rkey; /* RDMA rkey covering the allocation; 0 without RDMA */
 	__u32 lease_ms; /* lease granted, ms */
+	__u32 nrkeys; /* __u32 rkeys that follow (network byte order);
+		       * 0 when the lender serves no RDMA */
 };
 _Static_assert(sizeof(struct iam_ctrl_confirmed) == 16, "confirmed ABI");
 

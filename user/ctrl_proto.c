@@ -164,11 +164,16 @@ int iam_ctrl_decode(const void *buf, size_t len, struct iam_ctrl_msg *m,
 		m->id.id = iam_rd_u64(&r);
 		break;
 	case IAM_CTRL_CONFIRMED:
-		if (body != body_len[m->type])
-			return bad(why, "CONFIRMED has trailing bytes");
 		m->confirmed.alloc_id = iam_rd_u64(&r);
-		m->confirmed.rkey = iam_rd_u32(&r);
 		m->confirmed.lease_ms = iam_rd_u32(&r);
+		m->confirmed.nrkeys = iam_rd_u32(&r);
+		if (m->confirmed.nrkeys > IAM_CTRL_MAX_RUNS ||
+		    body - body_len[m->type] !=
+			    (size_t)m->confirmed.nrkeys * sizeof(uint32_t))
+			return bad(why, "CONFIRMED rkey count does not match "
+					"its length");
+		m->confirmed.wire_rkeys = iam_rd_take(
+			&r, (size_t)m->confirmed.nrkeys * sizeof(uint32_t));
 		break;
 	case IAM_CTRL_RENEW:
 		if (body != body_len[m->type])
@@ -213,6 +218,14 @@ void iam_ctrl_run_get(const struct iam_ctrl_msg *m, uint32_t i,
 	iam_rd_init(&r, m->reserved.wire_runs + (size_t)i * 24, 24);
 	iam_rd_bytes(&r, &out->first, 16);
 	out->count = iam_rd_u32(&r);
+}
+
+uint32_t iam_ctrl_rkey_get(const struct iam_ctrl_msg *m, uint32_t i)
+{
+	struct iam_rd r;
+
+	iam_rd_init(&r, m->confirmed.wire_rkeys + (size_t)i * 4, 4);
+	return iam_rd_u32(&r);
 }
 
 ssize_t iam_ctrl_encode(const struct iam_ctrl_msg *m, void *buf, size_t cap)
@@ -262,9 +275,13 @@ ssize_t iam_ctrl_encode(const struct iam_ctrl_msg *m, void *buf, size_t cap)
 		iam_wr_u64(&w, m->id.id);
 		break;
 	case IAM_CTRL_CONFIRMED:
+		if (m->confirmed.nrkeys > IAM_CTRL_MAX_RUNS)
+			return -EINVAL;
 		iam_wr_u64(&w, m->confirmed.alloc_id);
-		iam_wr_u32(&w, m->confirmed.rkey);
 		iam_wr_u32(&w, m->confirmed.lease_ms);
+		iam_wr_u32(&w, m->confirmed.nrkeys);
+		for (uint32_t i = 0; i < m->confirmed.nrkeys; i++)
+			iam_wr_u32(&w, m->confirmed.rkeys[i]);
 		break;
 	case IAM_CTRL_RENEW:
 		iam_wr_u32(&w, m->renew.lease_ms);

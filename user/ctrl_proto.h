@@ -42,7 +42,11 @@ struct iam_ctrl_msg {
 		} id; /* CONFIRM, RELEASE, RELEASED */
 		struct {
 			uint64_t alloc_id;
-			uint32_t rkey, lease_ms;
+			uint32_t lease_ms, nrkeys;
+			/* encode: the rkeys to send; decode: NULL, use
+			 * iam_ctrl_rkey_get() */
+			const uint32_t *rkeys;
+			const uint8_t *wire_rkeys; /* decode only */
 		} confirmed;
 		struct {
 			uint32_t lease_ms;
@@ -74,6 +78,8 @@ int iam_ctrl_decode(const void *buf, size_t len, struct iam_ctrl_msg *m,
 /* Run i (< m->reserved.nruns) of a decoded RESERVED. */
 void iam_ctrl_run_get(const struct iam_ctrl_msg *m, uint32_t i,
 		      struct iam_ctrl_run_h *out);
+/* rkey i (< m->confirmed.nrkeys) of a decoded CONFIRMED. */
+uint32_t iam_ctrl_rkey_get(const struct iam_ctrl_msg *m, uint32_t i);
 /* Encode into buf; the length, or -ENOSPC / -EINVAL (bad message). */
 ssize_t iam_ctrl_encode(const struct iam_ctrl_msg *m, void *buf, size_t cap);
 const char *iam_ctrl_type_name(uint8_t type);

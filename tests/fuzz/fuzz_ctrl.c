@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[IAM_CTRL_MAX_LEN];
 	struct iam_ctrl_run_h runs[64];
+	uint32_t rkeys[64];
 	struct iam_ctrl_msg m, m2;
 	const char *why;
 	size_t fl;
@@ -29,6 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				for (uint32_t i = 0; i < m.reserved.nruns; i++)
 					iam_ctrl_run_get(&m, i, &runs[i]);
 				m.reserved.runs = runs;
+			}
+			if (m.type == IAM_CTRL_CONFIRMED) {
+				if (m.confirmed.nrkeys > 64)
+					goto next;
+				for (uint32_t i = 0; i < m.confirmed.nrkeys;
+				     i++)
+					rkeys[i] = iam_ctrl_rkey_get(&m, i);
+				m.confirmed.rkeys = rkeys;
 			}
 			n = iam_ctrl_encode(&m, out, sizeof(out));
 			if (n < 0)

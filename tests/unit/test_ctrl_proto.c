@@ -74,15 +74,23 @@ TEST(roundtrip_every_type)
 		CHECK_EQ(r.count, runs[i].count);
 	}
 
+	static const uint32_t rkeys[2] = { 0xdeadbeef, 7 };
+
 	memset(&m, 0, sizeof(m));
 	m.type = IAM_CTRL_CONFIRMED;
 	m.confirmed.alloc_id = 42;
-	m.confirmed.rkey = 0xdeadbeef;
 	m.confirmed.lease_ms = 1000;
+	m.confirmed.nrkeys = 2;
+	m.confirmed.rkeys = rkeys;
 	n = enc(&m, buf, sizeof(buf));
+	CHECK_EQ(n, 16 + 16 + 8);
 	REQUIRE_EQ(iam_ctrl_decode(buf, n, &d, &why), 0);
 	CHECK_EQ(d.confirmed.alloc_id, 42);
-	CHECK_EQ(d.confirmed.rkey, 0xdeadbeef);
+	CHECK_EQ(d.confirmed.nrkeys, 2);
+	CHECK_EQ(iam_ctrl_rkey_get(&d, 0), 0xdeadbeef);
+	CHECK_EQ(iam_ctrl_rkey_get(&d, 1), 7);
+	buf[16 + 15] = 3; /* one rkey more than present */
+	CHECK_EQ(iam_ctrl_decode(buf, n, &d, &why), -EBADMSG);
 
 	iam_ctrl_error_init(&m, 9, IAM_CTRL_RESERVE, ENOSPC,
 			    "only 3 blocks free\n");
