@@ -34,7 +34,7 @@ static struct iam_fault_region *removed_region;
 
 static int resolve(void *arg, const struct in6_addr *peer,
 		   const struct in6_addr *block, uint32_t off, uint32_t len,
-		   bool write, void **mem, uint64_t *token)
+		   bool write, void **mem, struct iam_tcpx_token *tok)
 {
 	uint32_t i = ntohl(*(const uint32_t *)&block->s6_addr[12]);
 
@@ -44,7 +44,7 @@ static int resolve(void *arg, const struct in6_addr *peer,
 	return 0;
 }
 
-static bool still_valid(void *arg, uint64_t token)
+static bool finish(void *arg, bool write, const struct iam_tcpx_token *tok)
 {
 	return true;
 }
@@ -100,7 +100,7 @@ static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 		.addr = in6addr_loopback,
 		.max_io = BS,
 		.cpu = -1,
-		.access = { resolve, still_valid, NULL },
+		.access = { resolve, finish, NULL },
 	};
 	struct iam_fault_config fc = {
 		.cache_pages = cache_pages,

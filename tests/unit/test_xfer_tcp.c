@@ -26,7 +26,7 @@ static int blk_index(const struct in6_addr *b)
 
 static int resolve(void *arg, const struct in6_addr *peer,
 		   const struct in6_addr *block, uint32_t off, uint32_t len,
-		   bool write, void **mem, uint64_t *token)
+		   bool write, void **mem, struct iam_tcpx_token *tok)
 {
 	int i = blk_index(block);
 
@@ -39,13 +39,13 @@ static int resolve(void *arg, const struct in6_addr *peer,
 	if (off > BS || len > BS - off)
 		return -EINVAL;
 	*mem = pool + (size_t)i * BS + off;
-	*token = (uint64_t)i;
+	tok->a = (uint64_t)i;
 	return 0;
 }
 
-static bool still_valid(void *arg, uint64_t token)
+static bool finish(void *arg, bool write, const struct iam_tcpx_token *tok)
 {
-	return valid;
+	return write || valid;
 }
 
 static struct iam_tcpx_server *start(void)
@@ -55,7 +55,7 @@ static struct iam_tcpx_server *start(void)
 		.port = 0,
 		.max_io = BS,
 		.cpu = -1,
-		.access = { resolve, still_valid, NULL },
+		.access = { resolve, finish, NULL },
 	};
 	struct iam_tcpx_server *s = NULL;
 

@@ -39,19 +39,26 @@ int iam_tcpx_ping(struct iam_xfer_conn *c, uint32_t len);
 
 struct iam_tcpx_server;
 
+/* What resolve hands to finish: the resolver's own bookkeeping. */
+struct iam_tcpx_token {
+	uint64_t a, b;
+};
+
 struct iam_tcpx_access {
 	/*
 	 * May `peer` access [off, off + len) of `block` (write: needs
-	 * read-write)?  0 with *mem pointing at the bytes and *token to hand
-	 * to still_valid, or -EACCES (not the holder, or not allowed to
-	 * write), -ENOENT (not a block of ours), -EINVAL (range).  Called on
-	 * the server thread; must not block.
+	 * read-write)?  0 with *mem pointing at the bytes, or -EACCES (not
+	 * the holder, or not allowed to write), -ENOENT (not a block of
+	 * ours), -EINVAL (range).  For a write the block is held (it cannot
+	 * change hands) until finish.  Called on the server thread; must
+	 * not block.
 	 */
 	int (*resolve)(void *arg, const struct in6_addr *peer,
 		       const struct in6_addr *block, uint32_t off, uint32_t len,
-		       bool write, void **mem, uint64_t *token);
-	/* Is the block still the requester's (token from resolve)? */
-	bool (*still_valid)(void *arg, uint64_t token);
+		       bool write, void **mem, struct iam_tcpx_token *tok);
+	/* After the copy.  A read: is the block still the requester's (if
+	 * not, the copy is discarded)?  A write: drop the hold; true. */
+	bool (*finish)(void *arg, bool write, const struct iam_tcpx_token *tok);
 	void *arg;
 };
 

@@ -133,8 +133,8 @@ static void srv_serve(struct iam_tcpx_server *s, struct srv_conn *c)
 	const struct iam_tcpx_access *a = &s->cfg.access;
 	uint8_t *payload = c->obuf + sizeof(struct iam_data_rep);
 	uint32_t off = ntohl(c->req.off), len = ntohl(c->req.len);
+	struct iam_tcpx_token tok = { 0, 0 };
 	struct in6_addr block;
-	uint64_t token = 0;
 	void *mem = NULL;
 	int err;
 
@@ -147,12 +147,12 @@ static void srv_serve(struct iam_tcpx_server *s, struct srv_conn *c)
 		return;
 	case IAM_DATA_READ:
 		err = a->resolve(a->arg, &c->peer, &block, off, len, false,
-				 &mem, &token);
+				 &mem, &tok);
 		if (!err) {
 			memcpy(payload, mem, len);
 			/* Copied from a block that changed hands meanwhile:
 			 * those bytes are not the requester's to see. */
-			if (!a->still_valid(a->arg, token))
+			if (!a->finish(a->arg, false, &tok))
 				err = -EACCES;
 		}
 		if (err)
@@ -161,18 +161,14 @@ static void srv_serve(struct iam_tcpx_server *s, struct srv_conn *c)
 		srv_answer(c, 0, len);
 		return;
 	case IAM_DATA_WRITE:
+		/* The block is held between resolve and finish, so it cannot
+		 * be released and handed to someone else under the copy. */
 		err = a->resolve(a->arg, &c->peer, &block, off, len, true, &mem,
-				 &token);
+				 &tok);
 		if (err)
 			break;
-		/* Ownership cannot move while the borrower's own request is
-		 * in flight except by a release it ordered or a lease that
-		 * ran out; recheck right before the copy. */
-		if (!a->still_valid(a->arg, token)) {
-			err = -EACCES;
-			break;
-		}
 		memcpy(mem, c->in, len);
+		a->finish(a->arg, true, &tok);
 		srv_count(s, &s->stats.writes);
 		srv_answer(c, 0, 0);
 		return;
@@ -326,7 +322,7 @@ int iam_tcpx_server_start(const struct iam_tcpx_server_config *cfg,
 	int one = 1, err;
 
 	if (!cfg->max_io || cfg->max_io > IAM_DATA_MAX_IO ||
-	    !cfg->access.resolve || !cfg->access.still_valid)
+	    !cfg->access.resolve || !cfg->access.finish)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
