@@ -7,7 +7,7 @@
 set -u
 BUILD=${1:-${BUILD:-build}}
 t=${FUZZ_TIME:-10}
-targets=$(ls "$BUILD"/fuzz/fuzz_* 2>/dev/null | grep -v '\.d$')
+targets=$(ls "$BUILD"/fuzz/fuzz_* 2>/dev/null | grep -v -e '\.d$' -e '\.log$')
 n=$(echo "$targets" | grep -c . || true)
 echo "1..$n"
 i=0
