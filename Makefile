@@ -55,6 +55,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 BPFT_SRCS := $(sort $(wildcard tests/bpf/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 AGENT_OBJS := $(call obj,$(AGENT_SRCS))
@@ -66,6 +67,7 @@ TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
+TESTTOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TESTTOOL_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(AGENT_SRCS))
 
@@ -76,7 +78,7 @@ CLIENT_SO := $(BUILD)/libiam.so
 .PHONY: all tests test bench fuzz fuzz-build test-rxe deps demo demo-down \
 	format clean
 all: $(BPF_OBJS) $(SKELS) $(AGENT_LIB) $(CLIENT_LIB) $(CLIENT_SO) $(TOOL_BINS)
-tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS)
+tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(TESTTOOL_BINS)
 
 # ---- BPF --------------------------------------------------------------------
 $(BUILD)/gen/vmlinux.h:

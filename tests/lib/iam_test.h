@@ -110,6 +110,11 @@ iam_test_fail(const char *file, int line, const char *fmt, ...)
 		if (!CHECK(c))            \
 			exit(IAM_T_FAIL); \
 	} while (0)
+#define REQUIRE_MSG(c, ...)                     \
+	do {                                    \
+		if (!CHECK_MSG(c, __VA_ARGS__)) \
+			exit(IAM_T_FAIL);       \
+	} while (0)
 #define REQUIRE_EQ(a, b)                  \
 	do {                              \
 		if (!CHECK_EQ(a, b))      \

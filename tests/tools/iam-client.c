@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * iam-client - a scriptable libiam client for the bats tests.
+ *
+ *   iam-client [-i NAME] --size SIZE      borrow, write the pattern, then
+ *                                         obey commands on stdin
+ *   iam-client [-i NAME] --steal BLOCK    from this host's agent address,
+ *                                         read a block we do not hold
+ *
+ * Commands (one per line; each answer is one line on stdout):
+ *   verify        read every page back: "verified N lost L wrong W"
+ *                 (a page whose lender is gone raises SIGBUS: counted as
+ *                 lost, and the rest goes on)
+ *   where OFF     "where OFF lender LENDER block BLOCK state S local L"
+ *   rewrite       write version+1 of the pattern everywhere: "rewritten"
+ *   free          iam_free: "freed" or "free-failed ERR"
+ *   exit          leave (the agent frees what is left when we go)
+ *
+ * The pattern of page p, version v is a hash of (p, v), so a page that
+ * came back from the wrong block or with stale bytes is caught.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iam.h"
+#include "iam_const.h"
+#include "iam_ipc.h"
+#include "lib/ipc.h"
+#include "parse.h"
+#include "xfer/tcp.h"
+
+#define PAGE 4096u
+
+static sigjmp_buf jb;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	siglongjmp(jb, 1);
+}
+
+static uint64_t word_of(uint64_t p, uint64_t w, uint32_t v)
+{
+	uint64_t x = (p << 20 | w) * 0x9e3779b97f4a7c15ull + v;
+
+	return x ^ (x >> 29);
+}
+
+static void fill(uint8_t *mem, uint64_t npages, uint32_t v)
+{
+	for (uint64_t p = 0; p < npages; p++) {
+		uint64_t *w = (uint64_t *)(mem + p * PAGE);
+
+		for (uint64_t i = 0; i < PAGE / 8; i++)
+			w[i] = word_of(p, i, v);
+	}
+}
+
+static void verify(uint8_t *mem, uint64_t npages, uint32_t v)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+	volatile uint64_t ok = 0, lost = 0, wrong = 0;
+	volatile uint64_t p;
+
+	sigaction(SIGBUS, &sa, NULL);
+	for (p = 0; p < npages; p++) {
+		const uint64_t *w = (const uint64_t *)(mem + p * PAGE);
+		volatile uint64_t bad = 0;
+
+		if (sigsetjmp(jb, 1)) {
+			lost++;
+			continue;
+		}
+		for (uint64_t i = 0; i < PAGE / 8; i++)
+			bad += w[i] != word_of(p, i, v);
+		if (bad)
+			wrong++;
+		else
+			ok++;
+	}
+	printf("verified %llu lost %llu wrong %llu\n", (unsigned long long)ok,
+	       (unsigned long long)lost, (unsigned long long)wrong);
+}
+
+static int steal(const char *instance, const char *block)
+{
+	struct iam_ipc_status st;
+	struct in6_addr self, b;
+	struct iam_xfer_conn *c;
+	struct iam_xfer_target t = { 0 };
+	const void *data;
+	int fd, err;
+
+	if (inet_pton(AF_INET6, block, &b) != 1) {
+		fprintf(stderr, "iam-client: bad block address %s\n", block);
+		return 2;
+	}
+	fd = iam_ipc_connect(instance);
+	if (fd < 0 || iam_ipc_call(fd, IAM_IPC_STATUS, NULL, 0, NULL, 0, &st,
+				   sizeof(st), NULL, 0)) {
+		fprintf(stderr, "iam-client: no agent \"%s\"\n", instance);
+		return 1;
+	}
+	close(fd);
+	memcpy(&self, st.self, 16);
+	err = iam_tcpx_connect(&self, &b, IAM_PORT_DATA, PAGE, 1500, &c);
+	if (err) {
+		printf("connect %s\n", strerror(-err));
+		return 0;
+	}
+	t.block = b;
+	err = iam_xfer_read(c, &t, 0, PAGE, &data);
+	printf("read %s\n", err ? strerror(-err) : "SUCCEEDED");
+	iam_xfer_close(c);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "instance", required_argument, NULL, 'i' },
+		{ "size", required_argument, NULL, 's' },
+		{ "steal", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *instance = IAM_INSTANCE_DEFAULT, *victim = NULL;
+	uint64_t size = 0, npages;
+	uint32_t version = 0;
+	char line[256];
+	uint8_t *mem;
+	int c;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt_long(argc, argv, "i:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			instance = optarg;
+			break;
+		case 's':
+			if (iam_parse_size(optarg, &size) || !size)
+				return 2;
+			break;
+		case 'S':
+			victim = optarg;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (victim)
+		return steal(instance, victim);
+	if (!size || iam_set_instance(instance))
+		return 2;
+	size = (size + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	npages = size / PAGE;
+	mem = iam_alloc(size);
+	if (!mem) {
+		printf("alloc-failed %s: %s\n", strerror(errno),
+		       iam_strerror_last());
+		return 1;
+	}
+	fill(mem, npages, version);
+	printf("ready %llu pages\n", (unsigned long long)npages);
+	while (fgets(line, sizeof(line), stdin)) {
+		unsigned long long off;
+
+		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "verify")) {
+			verify(mem, npages, version);
+		} else if (!strcmp(line, "rewrite")) {
+			fill(mem, npages, ++version);
+			printf("rewritten\n");
+		} else if (sscanf(line, "where %llu", &off) == 1) {
+			struct iam_where_info w;
+
+			if (off >= size || iam_where(mem + off, &w))
+				printf("where-failed %s\n", strerror(errno));
+			else
+				printf("where %llu lender %s block %s state %d "
+				       "local %d\n",
+				       off, w.lender, w.block, w.page_state,
+				       w.local);
+		} else if (!strcmp(line, "free")) {
+			if (iam_free(mem))
+				printf("free-failed %s\n", strerror(errno));
+			else
+				printf("freed\n");
+			mem = NULL;
+		} else if (!strcmp(line, "exit")) {
+			break;
+		} else {
+			printf("unknown %s\n", line);
+		}
+	}
+	return 0;
+}
