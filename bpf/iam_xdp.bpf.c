@@ -52,6 +52,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Knobs, set by the loader through skel->rodata before load. */
 const volatile __u32 iam_block_shift = IAM_BLOCK_SHIFT_DEFAULT;
+const volatile __u16 iam_bgp_port = IAM_PORT_BGP; /* host order */
 const volatile __u16 iam_ctrl_port = IAM_PORT_CTRL; /* host order */
 const volatile __u16 iam_data_port = IAM_PORT_DATA; /* host order */
 
@@ -275,8 +276,8 @@ static __always_inline __u32 iam_classify_tcp(const struct tcphdr *th,
 		return iam_check_block(lo - l->pool_lo, &ip6->saddr, false) ?:
 			       IAM_CLASS_DATA;
 	}
-	if (dport == bpf_htons(IAM_PORT_BGP) ||
-	    sport == bpf_htons(IAM_PORT_BGP))
+	if (dport == bpf_htons(iam_bgp_port) ||
+	    sport == bpf_htons(iam_bgp_port))
 		return IAM_CLASS_BGP;
 	if (dport == bpf_htons(iam_ctrl_port) ||
 	    sport == bpf_htons(iam_ctrl_port))

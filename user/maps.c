@@ -510,6 +510,8 @@ int iam_maps_open(const struct iam_maps_config *cfg, struct iam_maps **out)
 	}
 	m->skel->rodata->iam_block_shift =
 		cfg->block_shift ? cfg->block_shift : IAM_BLOCK_SHIFT_DEFAULT;
+	m->skel->rodata->iam_bgp_port = cfg->bgp_port ? cfg->bgp_port :
+							IAM_PORT_BGP;
 	m->skel->rodata->iam_ctrl_port = cfg->ctrl_port ? cfg->ctrl_port :
 							  IAM_PORT_CTRL;
 	m->skel->rodata->iam_data_port = cfg->data_port ? cfg->data_port :

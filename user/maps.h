@@ -61,6 +61,7 @@ struct iam_maps_config {
 	uint8_t block_shift; /* log2 block size; 0: IAM_BLOCK_SHIFT_DEFAULT */
 	uint16_t ctrl_port; /* host order; 0: IAM_PORT_CTRL */
 	uint16_t data_port; /* host order; 0: IAM_PORT_DATA */
+	uint16_t bgp_port; /* host order; 0: IAM_PORT_BGP */
 };
 
 struct iam_maps;

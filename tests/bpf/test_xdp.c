@@ -828,6 +828,8 @@ TEST(xdp_knobs)
 	struct xp_spec wide = { ROCE(BORROWER, 0x0C, 0xffff000000000000ull,
 				     64) };
 	struct xp_spec ctrl = { TCP(BORROWER, SELF, 40000, 9410) };
+	struct xp_spec bgp = { TCP(BORROWER, SELF, 1179, 40000) };
+	struct xp_spec old_bgp = { TCP(BORROWER, SELF, 40000, 179) };
 	struct xp_spec old_ctrl = { TCP(BORROWER, SELF, 40000, 7410) };
 	struct xp_spec data = { TCP(BORROWER, "2001:db8:8000:c0a8:a010:0:1:5",
 				    40000, 9411) };
@@ -838,6 +840,7 @@ TEST(xdp_knobs)
 	c.block_shift = 12;
 	c.ctrl_port = 9410;
 	c.data_port = 9411;
+	c.bgp_port = 1179;
 	REQUIRE(iam_maps_open(&c, &m) == 0);
 	set_prefix(m, POOL, 114, IAM_KIND_LOCAL_POOL, 0);
 	set_access(m, ALLOC_RW, 124, BORROWER, IAM_RIGHTS_RW);
@@ -847,6 +850,10 @@ TEST(xdp_knobs)
 		  C(CTRL));
 	check_run(m, "default control port", pkt, xp_build(&old_ctrl, pkt),
 		  XDP_DROP, D(PORT));
+	check_run(m, "bgp reply from its port", pkt, xp_build(&bgp, pkt),
+		  XDP_PASS, C(BGP));
+	check_run(m, "default bgp port", pkt, xp_build(&old_bgp, pkt), XDP_DROP,
+		  D(PORT));
 	check_run(m, "data on its port", pkt, xp_build(&data, pkt), XDP_PASS,
 		  C(DATA));
 	check_run(m, "read of a 4k block", pkt, xp_build(&read4k, pkt),
