@@ -207,3 +207,61 @@ agent_gone() {
 	agent_stop
 	agent_gone
 }
+
+@test "iamctl stats and map: exit 1 when the instance is not running" {
+	run "$IAMCTL" -i "$INST" stats
+	[ "$status" -eq 1 ]
+	[[ $output == *"\"$INST\" is not running"* ]]
+	run "$IAMCTL" -i "$INST" map
+	[ "$status" -eq 1 ]
+	run "$IAMCTL" -i "$INST" stats bogus
+	[ "$status" -eq 2 ]
+	run "$IAMCTL" -i "$INST" map frob
+	[ "$status" -eq 2 ]
+}
+
+@test "iamctl map: add, list, --json, bpftool, del" {
+	agent_start
+	run "$IAMCTL" -i "$INST" map
+	[ "$status" -eq 0 ]
+	[[ ${lines[-1]} == "0 of "*" slots in use" ]]
+	"$IAMCTL" -i "$INST" map add 7 --vaddr 0x7f0000010000 \
+		--block 2001:db8:9000:c0a8:b020:0:1:5 --lender $BORROWER \
+		--rights rw --rdma --rkey 99 --pid 1234 --alloc 3
+	run "$IAMCTL" -i "$INST" map --json
+	[ "$status" -eq 0 ]
+	[ "$(jq '.entries | length' <<< "$output")" -eq 1 ]
+	[ "$(jq '.entries[0].slot' <<< "$output")" -eq 7 ]
+	[ "$(jq '.entries[0].vaddr' <<< "$output")" -eq $((0x7f0000010000)) ]
+	# FIG. 2: block address 0x10005 of 64 KiB blocks.
+	[ "$(jq '.entries[0].remote_addr' <<< "$output")" -eq $((0x100050000)) ]
+	[ "$(jq -r '.entries[0].block' <<< "$output")" = 2001:db8:9000:c0a8:b020:0:1:5 ]
+	[ "$(jq -r '.entries[0].lender' <<< "$output")" = $BORROWER ]
+	[ "$(jq -r '.entries[0].rights' <<< "$output")" = rw ]
+	[ "$(jq -r '.entries[0].flags | join(",")' <<< "$output")" = valid,rdma ]
+	[ "$(jq '.entries[0].rkey' <<< "$output")" -eq 99 ]
+	# The same entry through the map's BTF.
+	e=$(bpftool -j map lookup pinned "$PIN/mem_to_ip" key 7 0 0 0)
+	[ "$(jq '.formatted.value.pid' <<< "$e")" -eq 1234 ]
+	[ "$(jq '.formatted.value.alloc_id' <<< "$e")" -eq 3 ]
+	[ "$(jq '.formatted.value.rights' <<< "$e")" -eq 2 ]
+	run "$IAMCTL" -i "$INST" map
+	[ "$status" -eq 0 ]
+	[[ ${lines[1]} == *"0x7f0000010000"*"2001:db8:9000:c0a8:b020:0:1:5"*" rw "* ]]
+	# Bad input is exit 2 and changes nothing.
+	run "$IAMCTL" -i "$INST" map add 8 --vaddr 0x7f0000010001 \
+		--block 2001:db8:9000:c0a8:b020:0:1:5 --lender $BORROWER
+	[ "$status" -eq 2 ]
+	run "$IAMCTL" -i "$INST" map add 99999999 --vaddr 0x7f0000010000 \
+		--block 2001:db8:9000:c0a8:b020:0:1:5 --lender $BORROWER
+	[ "$status" -eq 2 ]
+	run "$IAMCTL" -i "$INST" map add 8 --vaddr 0x7f0000010000
+	[ "$status" -eq 2 ]
+	run "$IAMCTL" -i "$INST" map add 8 --vaddr 0x7f0000010000 \
+		--block 2001:db8::zz --lender $BORROWER
+	[ "$status" -eq 2 ]
+	"$IAMCTL" -i "$INST" map del 7
+	run "$IAMCTL" -i "$INST" map --json
+	[ "$(jq '.entries | length' <<< "$output")" -eq 0 ]
+	agent_stop
+}
