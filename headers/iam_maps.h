@@ -128,7 +128,7 @@ _Static_assert(sizeof(struct iam_access_entry) == 40, "iam_access_entry ABI");
 	  "IPv6 to a non-IAM address (passed untouched)")                      \
 	X(2, BGP, "bgp", "BGP to or from this agent")                          \
 	X(3, CTRL, "ctrl", "control protocol to or from this agent")           \
-	X(4, DATA, "data", "TCP data transport, borrower checked")             \
+	X(4, DATA, "data", "TCP data to a block from its borrower, or replies")  \
 	X(5, RDMA, "rdma", "RDMA READ/WRITE/atomic request, borrower checked") \
 	X(6, ROCE, "roce", "other RoCEv2 (responses, ACKs, CM)")               \
 	X(7, ICMP, "icmp", "ICMPv6 to this agent")                             \
