@@ -22,7 +22,6 @@ BORROWER_BYTES="0x20 0x01 0x0d 0xb8 0x90 0x00 0xc0 0xa8 0xb0 0x20 0 0 0 0 0 1"
 STRANGER=2001:db8:9000:dead::7
 
 setup() {
-	[ -x "$IAM_LOAD" ] || skip "iam-load is not built"
 	command -v bpftool > /dev/null || skip "bpftool is missing"
 	command -v jq > /dev/null || skip "jq is missing"
 	A=$(iam_ns xdpa)
@@ -52,6 +51,7 @@ from() {
 }
 
 agent_start() {
+	[ -x "$IAM_LOAD" ] || skip "iam-load is not built"
 	nsenter --net=/run/netns/"$A" "$IAM_LOAD" --dev "$DEV" \
 		--instance "$INST" --pool 16M --block-size 64K --net $NET \
 		--host $HOST -v > "$IAM_TMP/agent.log" 2>&1 &
