@@ -426,6 +426,16 @@ TEST(open_encode_roundtrip)
 
 /* ---- NOTIFICATION, KEEPALIVE, ROUTE-REFRESH -------------------------- */
 
+/* NOTIFICATION bodies; n.data points into them, so they are static. */
+static const uint8_t n_cease[] = { 6, 2 };
+static const uint8_t n_short[] = { 3 };
+static const uint8_t n_zero[] = { 0, 0 };
+static const uint8_t n_bye[] = { 6, 2, 4, 'b', 'y', 10, 'e' };
+static const uint8_t n_past[] = { 6, 4, 9, 'x' };
+static const uint8_t n_empty[] = { 6, 4, 0 };
+static const uint8_t n_update[] = { 3, 2, 2, 'h', 'i' };
+static const uint8_t n_hello[] = { 6, 2, 5, 'h', 'e', 'l', 'l', 'o' };
+
 TEST(notification_vectors)
 {
 	struct iam_bgp_notification n;
@@ -435,25 +445,25 @@ TEST(notification_vectors)
 	uint8_t type;
 	int len;
 
-	CHECK_EQ(iam_bgp_notification_decode(B(6, 2), &n), 0);
+	CHECK_EQ(iam_bgp_notification_decode(n_cease, sizeof(n_cease), &n), 0);
 	CHECK(n.code == 6 && n.subcode == 2 && n.len == 0);
 	CHECK_EQ(iam_bgp_shutdown_text(&n, text, sizeof(text)), -ENOENT);
-	CHECK_EQ(iam_bgp_notification_decode(B(3), &n), -EBADMSG);
-	CHECK_EQ(iam_bgp_notification_decode(B(0, 0), &n), 0);
+	CHECK_EQ(iam_bgp_notification_decode(n_short, sizeof(n_short), &n),
+		 -EBADMSG);
+	CHECK_EQ(iam_bgp_notification_decode(n_zero, sizeof(n_zero), &n), 0);
 	/* RFC 9003: length octet, then the text; controls shown as '?' */
-	CHECK_EQ(iam_bgp_notification_decode(B(6, 2, 4, 'b', 'y', 10, 'e'), &n),
-		 0);
+	CHECK_EQ(iam_bgp_notification_decode(n_bye, sizeof(n_bye), &n), 0);
 	CHECK_EQ(iam_bgp_shutdown_text(&n, text, sizeof(text)), 0);
 	CHECK_STR(text, "by?e");
 	/* a length past the data, or zero, is no message */
-	iam_bgp_notification_decode(B(6, 4, 9, 'x'), &n);
+	iam_bgp_notification_decode(n_past, sizeof(n_past), &n);
 	CHECK_EQ(iam_bgp_shutdown_text(&n, text, sizeof(text)), -ENOENT);
-	iam_bgp_notification_decode(B(6, 4, 0), &n);
+	iam_bgp_notification_decode(n_empty, sizeof(n_empty), &n);
 	CHECK_EQ(iam_bgp_shutdown_text(&n, text, sizeof(text)), -ENOENT);
-	iam_bgp_notification_decode(B(3, 2, 2, 'h', 'i'), &n);
+	iam_bgp_notification_decode(n_update, sizeof(n_update), &n);
 	CHECK_EQ(iam_bgp_shutdown_text(&n, text, sizeof(text)), -ENOENT);
 	/* truncated into a small buffer */
-	iam_bgp_notification_decode(B(6, 2, 5, 'h', 'e', 'l', 'l', 'o'), &n);
+	iam_bgp_notification_decode(n_hello, sizeof(n_hello), &n);
 	CHECK_EQ(iam_bgp_shutdown_text(&n, text, 3), 0);
 	CHECK_STR(text, "he");
 

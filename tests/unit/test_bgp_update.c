@@ -329,9 +329,11 @@ static size_t mkupdate(uint8_t *out, const uint8_t *attrs, size_t len)
 
 static struct iam_bgp_update u;
 
+/* The decoded spans point into body: it must outlive u. */
+static uint8_t body[IAM_BGP_MAX_MSG];
+
 static int decode(const uint8_t *attrs, size_t len, unsigned sess)
 {
-	uint8_t body[IAM_BGP_MAX_MSG];
 	struct iam_bgp_sess s = sess_of(sess);
 
 	iam_bgp_put16(body, 0);

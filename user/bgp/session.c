@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,24 +92,30 @@ static socklen_t sockaddr_make(struct sockaddr_storage *ss, int family,
 	}
 }
 
-/* Any socket address as IPv6 (IPv4 mapped); false for other families. */
-static bool sockaddr_in6_of(const struct sockaddr_storage *ss,
-			    struct in6_addr *a, uint32_t *scope)
+/* Any socket address as IPv6 (IPv4 mapped); false for other families.
+ * Copied out, as getifaddrs() gives no alignment guarantee. */
+static bool sockaddr_in6_of(const void *sa, struct in6_addr *a, uint32_t *scope)
 {
-	*scope = 0;
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
+	sa_family_t family;
 
-		*a = s6->sin6_addr;
-		*scope = s6->sin6_scope_id;
+	memcpy(&family, (const char *)sa + offsetof(struct sockaddr, sa_family),
+	       sizeof(family));
+	*scope = 0;
+	if (family == AF_INET6) {
+		struct sockaddr_in6 s6;
+
+		memcpy(&s6, sa, sizeof(s6));
+		*a = s6.sin6_addr;
+		*scope = s6.sin6_scope_id;
 		return true;
 	}
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
+	if (family == AF_INET) {
+		struct sockaddr_in s4;
 
+		memcpy(&s4, sa, sizeof(s4));
 		memset(a, 0, sizeof(*a));
 		a->s6_addr[10] = a->s6_addr[11] = 0xff;
-		memcpy(&a->s6_addr[12], &s4->sin_addr, 4);
+		memcpy(&a->s6_addr[12], &s4.sin_addr, 4);
 		return true;
 	}
 	memset(a, 0, sizeof(*a));
@@ -717,11 +724,11 @@ static void peer_nexthop(struct bgp_peer *p, int fd)
 			uint32_t sc;
 
 			if (!ifa->ifa_addr || !ifa->ifa_netmask ||
-			    !sockaddr_in6_of((void *)ifa->ifa_addr, &a, &sc) ||
+			    !sockaddr_in6_of(ifa->ifa_addr, &a, &sc) ||
 			    memcmp(&a, &p->local, sizeof(a)))
 				continue;
 			ifname = ifa->ifa_name;
-			sockaddr_in6_of((void *)ifa->ifa_netmask, &m, &sc);
+			sockaddr_in6_of(ifa->ifa_netmask, &m, &sc);
 			if (IN6_IS_ADDR_V4MAPPED(&a))
 				memset(&m, 0xff, 12);
 			onlink = true;
@@ -741,7 +748,7 @@ static void peer_nexthop(struct bgp_peer *p, int fd)
 
 			if (!ifa->ifa_addr || strcmp(ifa->ifa_name, ifname) ||
 			    ifa->ifa_addr->sa_family != AF_INET6 ||
-			    !sockaddr_in6_of((void *)ifa->ifa_addr, &a, &sc) ||
+			    !sockaddr_in6_of(ifa->ifa_addr, &a, &sc) ||
 			    !IN6_IS_ADDR_LINKLOCAL(&a))
 				continue;
 			p->nh_ll = a;
