@@ -827,7 +827,7 @@ static void peer_send_withdraw(struct bgp_peer *p,
 		if (k > 200)
 			k = 200;
 		len = iam_bgp_write_withdraw(bgp->msg, sizeof(bgp->msg),
-					     pfx + done, k);
+					     n ? pfx + done : NULL, k);
 		if (len < 0)
 			return;
 		conn_send(p->est, bgp->msg, (size_t)len);
