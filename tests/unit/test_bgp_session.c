@@ -262,6 +262,7 @@ TEST(ebgp_pool_exchange)
 	CHECK_EQ(f.l.origin_as, 65001);
 	CHECK(!f.l.local);
 	CHECK_STR(f.path, "65001");
+	CHECK(f.l.as_path_len == 1 && f.l.as_path_asn[0] == 65001);
 	{
 		char nh[INET6_ADDRSTRLEN];
 

@@ -503,6 +503,13 @@ TEST(aspath_text)
 	CHECK(iam_bgp_aspath_contains(p, sizeof(p), 4));
 	CHECK(!iam_bgp_aspath_contains(p, sizeof(p), 7));
 	CHECK_STR(iam_bgp_aspath_str(p, sizeof(p), s, 10), "1 2 ...");
+	{
+		uint32_t f[8];
+
+		CHECK_EQ(iam_bgp_aspath_flatten(p, sizeof(p), f, 8), 6);
+		CHECK(f[0] == 1 && f[2] == 3 && f[5] == 6);
+		CHECK_EQ(iam_bgp_aspath_flatten(p, sizeof(p), f, 3), 3);
+	}
 	CHECK_STR(iam_bgp_aspath_str(p, 0, s, sizeof(s)), "");
 }
 

@@ -159,6 +159,22 @@ bool iam_bgp_aspath_contains(const uint8_t *p, size_t len, uint32_t as)
 	return false;
 }
 
+unsigned iam_bgp_aspath_flatten(const uint8_t *p, size_t len, uint32_t *out,
+				unsigned max)
+{
+	unsigned k = 0;
+
+	for (size_t o = 0; o + 2 <= len;) {
+		uint8_t n = p[o + 1];
+
+		for (unsigned i = 0; i < n && o + 6 + 4 * i <= len && k < max;
+		     i++)
+			out[k++] = iam_bgp_get32(p + o + 2 + 4 * i);
+		o += 2 + (size_t)n * 4;
+	}
+	return k;
+}
+
 const char *iam_bgp_aspath_str(const uint8_t *p, size_t len, char *buf,
 			       size_t buflen)
 {

@@ -180,6 +180,10 @@ uint32_t iam_bgp_aspath_first(const uint8_t *p, size_t len);
 /* Last AS of a trailing AS_SEQUENCE (the originator), or 0. */
 uint32_t iam_bgp_aspath_origin(const uint8_t *p, size_t len);
 bool iam_bgp_aspath_contains(const uint8_t *p, size_t len, uint32_t as);
+/* The ASes of every segment in order, at most max of them; returns how
+ * many were stored. */
+unsigned iam_bgp_aspath_flatten(const uint8_t *p, size_t len, uint32_t *out,
+				unsigned max);
 /* "65001 {65002 65003}" (confederation segments in ( ) and [ ]);
  * truncated with "..." when buf is short.  Returns buf. */
 const char *iam_bgp_aspath_str(const uint8_t *p, size_t len, char *buf,

@@ -186,6 +186,8 @@ struct iam_bgp_peer_info {
 	const char *last_error; /* "" or the last NOTIFICATION/reason */
 };
 
+#define IAM_BGP_LENDER_PATH_MAX 16
+
 /* One pool this agent knows, its own included (DESIGN.md "Interfaces":
  * the `lenders` entries of `iamctl status --json`). */
 struct iam_bgp_lender {
@@ -198,6 +200,10 @@ struct iam_bgp_lender {
 	uint32_t hops; /* AS_PATH length; 0 for our own */
 	struct in6_addr next_hop; /* :: for our own */
 	const char *as_path; /* "" for our own or iBGP */
+	/* The AS_PATH flattened, first hop first (sets in their order),
+	 * at most IAM_BGP_LENDER_PATH_MAX ASes kept (iam_ipc_lender). */
+	unsigned as_path_len;
+	uint32_t as_path_asn[IAM_BGP_LENDER_PATH_MAX];
 	const char *peer; /* learned from; "" for our own */
 	uint64_t since_ms; /* iam_now_ms() of the last change */
 };

@@ -222,6 +222,9 @@ static int lender_one(void *arg, struct iam_bgp_pfxnode *n)
 
 	out.as_path =
 		iam_bgp_aspath_str(p->aspath, p->aspath_len, w->buf, w->len);
+	out.as_path_len = iam_bgp_aspath_flatten(p->aspath, p->aspath_len,
+						 out.as_path_asn,
+						 IAM_BGP_LENDER_PATH_MAX);
 	return w->cb(w->arg, &out);
 }
 
