@@ -6,8 +6,8 @@
  * parameter in a valid, short, long, truncated and empty form, each
  * marked should-parse or should-error with the exact NOTIFICATION.
  *
- * With IAM_BGP_CORPUS=DIR set, the corpus_export test writes every vector
- * as a whole message into DIR (the fuzz seeds, tests/fuzz/corpus/).
+ * The vectors are also the fuzz seeds (tests/fuzz/corpus/fuzz_bgp/):
+ * fuzz_seeds checks them, and writes them with IAM_BGP_CORPUS=DIR.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -34,16 +34,36 @@ static size_t mkmsg(uint8_t *out, uint8_t type, const uint8_t *body, size_t len)
 	return len + IAM_BGP_HDR_LEN;
 }
 
-static void write_seed(const char *dir, const char *name, const uint8_t *m,
-		       size_t len)
+/*
+ * The fuzz seeds: with IAM_BGP_CORPUS=DIR they are written there; without,
+ * the committed ones (tests/fuzz/corpus/fuzz_bgp/, from the top of the
+ * tree) must be exactly the vectors of this file.
+ */
+static void seed(const char *name, const uint8_t *m, size_t len)
 {
+	const char *dir = getenv("IAM_BGP_CORPUS");
 	char path[512];
+	uint8_t old[IAM_BGP_MAX_MSG + 64];
+	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, m, len) != (ssize_t)len)
-		iam_test_fail(__FILE__, __LINE__, "cannot write %s", path);
+	snprintf(path, sizeof(path), "%s/%s",
+		 dir ? dir : "tests/fuzz/corpus/fuzz_bgp", name);
+	if (dir) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, m, len) != (ssize_t)len)
+			iam_test_fail(__FILE__, __LINE__, "cannot write %s",
+				      path);
+	} else {
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, old, sizeof(old));
+		if (n != (ssize_t)len || memcmp(old, m, len))
+			iam_test_fail(
+				__FILE__, __LINE__,
+				"%s is not the vector (rewrite the seeds: "
+				"IAM_BGP_CORPUS=DIR)",
+				path);
+	}
 	if (fd >= 0)
 		close(fd);
 }
@@ -560,33 +580,31 @@ TEST(error_names)
 	CHECK_STR(iam_bgp_msg_name(9), "unknown");
 }
 
-/* The fuzz seeds: every vector above as a whole message. */
-TEST(corpus_export)
+/* The fuzz seeds: every vector above as a whole message (see seed()). */
+TEST(fuzz_seeds)
 {
-	const char *dir = getenv("IAM_BGP_CORPUS");
 	uint8_t m[IAM_BGP_MAX_MSG + 64];
 	char name[128];
 
-	if (!dir)
-		SKIP("set IAM_BGP_CORPUS=DIR to write the fuzz seeds");
-	mkdir(dir, 0755);
+	if (getenv("IAM_BGP_CORPUS"))
+		mkdir(getenv("IAM_BGP_CORPUS"), 0755);
+	else if (access("tests/fuzz/corpus/fuzz_bgp", R_OK))
+		SKIP("run from the top of the tree to check the seeds");
 	for (size_t i = 0; i < sizeof(hdr_vecs) / sizeof(hdr_vecs[0]); i++) {
 		snprintf(name, sizeof(name), "hdr-%s", hdr_vecs[i].name);
-		write_seed(dir, name, hdr_vecs[i].m, hdr_vecs[i].len);
+		seed(name, hdr_vecs[i].m, hdr_vecs[i].len);
 	}
 	for (size_t i = 0; i < sizeof(open_vecs) / sizeof(open_vecs[0]); i++) {
 		size_t n = mkmsg(m, IAM_BGP_MSG_OPEN, open_vecs[i].body,
 				 open_vecs[i].len);
 
-		write_seed(dir, open_vecs[i].name, m, n);
+		seed(open_vecs[i].name, m, n);
 	}
-	write_seed(dir, "keepalive", m,
-		   (size_t)iam_bgp_write_keepalive(m, sizeof(m)));
-	write_seed(dir, "route-refresh", m,
-		   (size_t)iam_bgp_write_route_refresh(m, sizeof(m), 2, 1));
-	write_seed(dir, "notification-shutdown", m,
-		   mkmsg(m, IAM_BGP_MSG_NOTIFICATION,
-			 B(6, 2, 5, 'h', 'e', 'l', 'l', 'o')));
-	write_seed(dir, "notification-bare", m,
-		   mkmsg(m, IAM_BGP_MSG_NOTIFICATION, B(4, 0)));
+	seed("keepalive", m, (size_t)iam_bgp_write_keepalive(m, sizeof(m)));
+	seed("route-refresh", m,
+	     (size_t)iam_bgp_write_route_refresh(m, sizeof(m), 2, 1));
+	seed("notification-shutdown", m,
+	     mkmsg(m, IAM_BGP_MSG_NOTIFICATION, n_hello, sizeof(n_hello)));
+	seed("notification-bare", m,
+	     mkmsg(m, IAM_BGP_MSG_NOTIFICATION, B(4, 0)));
 }

@@ -89,6 +89,8 @@ struct seen {
 	int pools;
 	int up, down;
 	bool stopped;
+	struct iam_bgp *bgp; /* for hooks that act */
+	bool stop_on_route; /* iam_bgp_shutdown() from the route hook */
 };
 
 static void h_route(void *ctx, const struct iam_bgp_prefix *p,
@@ -97,6 +99,8 @@ static void h_route(void *ctx, const struct iam_bgp_prefix *p,
 	struct seen *s = ctx;
 
 	s->last_prefix = *p;
+	if (s->stop_on_route)
+		iam_bgp_shutdown(s->bgp);
 	if (best) {
 		s->routes++;
 		s->last = *best;
@@ -132,6 +136,7 @@ static void h_stopped(void *ctx)
 }
 
 static uint32_t test_rate = 10; /* pool_update_rate of new speakers */
+static uint32_t test_max_prefixes = 100000;
 
 static struct iam_bgp *speaker(struct iam_loop *loop, uint32_t as, uint32_t id,
 			       const char *listen, const char *peer,
@@ -148,6 +153,7 @@ static struct iam_bgp *speaker(struct iam_loop *loop, uint32_t as, uint32_t id,
 	c->hold_time = hold;
 	c->connect_retry_ms = 300;
 	c->pool_update_rate = test_rate;
+	c->max_prefixes = test_max_prefixes;
 	inet_pton(AF_INET6, listen, &c->listen_addr);
 	if (peer) {
 		REQUIRE_EQ(iam_bgp_peer_parse(peer, &c->peers[0], err,
@@ -157,6 +163,7 @@ static struct iam_bgp *speaker(struct iam_loop *loop, uint32_t as, uint32_t id,
 	}
 	REQUIRE_EQ(iam_bgp_create(loop, c, &h, &bgp), 0);
 	free(c);
+	s->bgp = bgp;
 	return bgp;
 }
 
@@ -1014,6 +1021,81 @@ TEST(unknown_peer_refused)
 	/* from ::1, not a configured peer: closed without a word */
 	f->fd = tcp_connect("::1", A_ADDR, IAM_PORT_BGP);
 	CHECK_EQ(frecv(loop, f, 3000), 0);
+	close(f->fd);
+	iam_bgp_destroy(a);
+	iam_loop_destroy(loop);
+	free(f);
+}
+
+/* MP_REACH_NLRI with three /96s: 2001:db8:b:1::/96, :2::, :3:: */
+#define THREE_96                                                             \
+	0x80, 14, 60, 0, 2, 1, 16, NH6B, 0, 96, 0x20, 0x01, 0x0d, 0xb8, 0,   \
+		0x0b, 0, 1, 0, 0, 0, 0, 96, 0x20, 0x01, 0x0d, 0xb8, 0, 0x0b, \
+		0, 2, 0, 0, 0, 0, 96, 0x20, 0x01, 0x0d, 0xb8, 0, 0x0b, 0, 3, \
+		0, 0, 0, 0
+
+TEST(max_prefixes)
+{
+	struct iam_loop *loop;
+	struct fake *f = calloc(1, sizeof(*f));
+	struct seen s = { 0 };
+	struct iam_bgp *a;
+
+	netns_setup();
+	REQUIRE_EQ(iam_loop_create(&loop), 0);
+	test_max_prefixes = 2;
+	a = fake_session(loop, f, &s, 65001, 65002, true);
+	fsend_update(f, (const uint8_t[]){ THREE_96, ORG, ASP_B },
+		     sizeof((uint8_t[]){ THREE_96, ORG, ASP_B }));
+	/* RFC 4486: Cease / Maximum Number of Prefixes Reached, with AFI,
+	 * SAFI and the bound as data; the routes are gone */
+	CHECK_EQ(frecv_nka(loop, f, 3000), IAM_BGP_MSG_NOTIFICATION);
+	CHECK(is_notification(f, 6, 1));
+	CHECK(f->mlen == 28 && f->msg[22] == 2 && f->msg[23] == 1 &&
+	      f->msg[27] == 2);
+	CHECK(RUN_UNTIL(loop, 1000, s.gone == s.routes));
+	close(f->fd);
+	iam_bgp_destroy(a);
+	iam_loop_destroy(loop);
+	free(f);
+}
+
+TEST(shutdown_from_a_hook)
+{
+	struct iam_loop *loop;
+	struct fake *f = calloc(1, sizeof(*f));
+	struct seen s = { 0 };
+	struct iam_bgp *a;
+	struct iam_bgp_prefix pa = pfx("2001:db8:a::/96");
+	static struct iam_bgp_update u;
+	struct iam_bgp_sess sess = { .as4 = true };
+	int t;
+
+	netns_setup();
+	REQUIRE_EQ(iam_loop_create(&loop), 0);
+	a = fake_session(loop, f, &s, 65001, 65002, true);
+	REQUIRE_EQ(iam_bgp_pool_announce(a, &pa, 10, 5, 16), 0);
+	/* the agent stops from inside the route hook, on the first of three
+	 * routes of one UPDATE: the UPDATE is still applied whole, then the
+	 * routes are withdrawn and the session ends with a Cease */
+	s.stop_on_route = true;
+	fsend_update(f, (const uint8_t[]){ THREE_96, ORG, ASP_B },
+		     sizeof((uint8_t[]){ THREE_96, ORG, ASP_B }));
+	REQUIRE(RUN_UNTIL(loop, 3000, s.stopped));
+	CHECK_EQ(s.routes, 3);
+	CHECK_EQ(s.gone, 3);
+	/* what B saw: our pool, then its withdrawal, then 6/2 */
+	while ((t = frecv_nka(loop, f, 3000)) == IAM_BGP_MSG_UPDATE) {
+		REQUIRE_EQ(iam_bgp_update_decode(f->msg + 19, f->mlen - 19,
+						 &sess, &u),
+			   0);
+		if (u.a.mp_unreach)
+			break;
+	}
+	CHECK(t == IAM_BGP_MSG_UPDATE && u.a.mp_unreach);
+	CHECK_EQ(frecv_nka(loop, f, 3000), IAM_BGP_MSG_NOTIFICATION);
+	CHECK(is_notification(f, 6, 2));
+	CHECK_EQ(iam_bgp_announce(a, &pa, NULL, 0), -ESHUTDOWN);
 	close(f->fd);
 	iam_bgp_destroy(a);
 	iam_loop_destroy(loop);

@@ -7,8 +7,8 @@
  * exact code/subcode); the UPDATE framing; AS4_PATH merging; and
  * encode/decode round trips of what we send.
  *
- * With IAM_BGP_CORPUS=DIR set, corpus_export writes the vectors as whole
- * UPDATE messages (the fuzz seeds).
+ * The vectors are also the fuzz seeds (tests/fuzz/corpus/fuzz_bgp/update-*):
+ * fuzz_seeds checks them, and writes them with IAM_BGP_CORPUS=DIR.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -681,40 +681,54 @@ TEST(path_keeps_unknown_and_dedups)
 	iam_bgp_path_put(p);
 }
 
-TEST(corpus_export)
+/* The fuzz seeds: written to IAM_BGP_CORPUS=DIR, else the committed
+ * ones must be exactly these vectors. */
+static void seed(const char *name, const uint8_t *m, size_t len)
 {
 	const char *dir = getenv("IAM_BGP_CORPUS");
-	uint8_t m[IAM_BGP_MAX_MSG + 64];
+	uint8_t old[IAM_BGP_MAX_MSG + 64];
 	char path[512];
+	ssize_t n;
+	int fd;
 
-	if (!dir)
-		SKIP("set IAM_BGP_CORPUS=DIR to write the fuzz seeds");
-	mkdir(dir, 0755);
-	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
-		size_t n = mkupdate(m, vecs[i].attrs, vecs[i].len);
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/update-%s", dir, vecs[i].name);
+	snprintf(path, sizeof(path), "%s/update-%s",
+		 dir ? dir : "tests/fuzz/corpus/fuzz_bgp", name);
+	if (dir) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		CHECK_MSG(fd >= 0 && write(fd, m, n) == (ssize_t)n,
-			  "cannot write %s", path);
-		if (fd >= 0)
-			close(fd);
+		if (fd < 0 || write(fd, m, len) != (ssize_t)len)
+			iam_test_fail(__FILE__, __LINE__, "cannot write %s",
+				      path);
+	} else {
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, old, sizeof(old));
+		if (n != (ssize_t)len || memcmp(old, m, len))
+			iam_test_fail(
+				__FILE__, __LINE__,
+				"%s is not the vector (rewrite the seeds: "
+				"IAM_BGP_CORPUS=DIR)",
+				path);
 	}
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST(fuzz_seeds)
+{
+	uint8_t m[IAM_BGP_MAX_MSG + 64];
+
+	if (getenv("IAM_BGP_CORPUS"))
+		mkdir(getenv("IAM_BGP_CORPUS"), 0755);
+	else if (access("tests/fuzz/corpus/fuzz_bgp", R_OK))
+		SKIP("run from the top of the tree to check the seeds");
+	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++)
+		seed(vecs[i].name, m, mkupdate(m, vecs[i].attrs, vecs[i].len));
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		size_t n = bodies[i].len + 19;
-		int fd;
 
 		memset(m, 0xff, 16);
 		iam_bgp_put16(m + 16, (uint16_t)n);
 		m[18] = IAM_BGP_MSG_UPDATE;
 		memcpy(m + 19, bodies[i].body, bodies[i].len);
-		snprintf(path, sizeof(path), "%s/update-%s", dir,
-			 bodies[i].name);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		CHECK_MSG(fd >= 0 && write(fd, m, n) == (ssize_t)n,
-			  "cannot write %s", path);
-		if (fd >= 0)
-			close(fd);
+		seed(bodies[i].name, m, n);
 	}
 }

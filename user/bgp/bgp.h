@@ -97,6 +97,9 @@ struct iam_bgp_config {
 	/* At most this many re-announcements of V_i per second (10);
 	 * 0: no limit.  `--pool-update-rate`. */
 	uint32_t pool_update_rate;
+	/* Routes a peer may send before it is cut off with Cease / Maximum
+	 * Number of Prefixes Reached (RFC 4486); 0: no limit (100000). */
+	uint32_t max_prefixes;
 	/* Global next hop for our routes; when unset, each session's own
 	 * local address (plus the link-local one toward an on-link peer). */
 	bool has_nexthop;
@@ -208,6 +211,11 @@ struct iam_bgp_lender {
 	uint64_t since_ms; /* iam_now_ms() of the last change */
 };
 
+/*
+ * Callbacks into the agent, on the loop's thread.  A hook may call any
+ * function here (announce, withdraw, lookups, even iam_bgp_shutdown, which
+ * does its work from the loop) except iam_bgp_destroy.
+ */
 struct iam_bgp_hooks {
 	void *ctx;
 	/* The best learned route for prefix appeared or changed (best
@@ -228,10 +236,11 @@ struct iam_bgp_hooks {
  * socket (-EADDRINUSE, -EACCES ... are returned) and starts the peers. */
 int iam_bgp_create(struct iam_loop *loop, const struct iam_bgp_config *cfg,
 		   const struct iam_bgp_hooks *hooks, struct iam_bgp **out);
-/* Clean stop: withdraw every route we announced, then NOTIFICATION
- * Cease / Administrative Shutdown (RFC 4486, with an RFC 9003 message)
- * to every peer; no reconnects.  hooks.stopped runs once all sessions
- * are closed, at most ~2 s later.  Idempotent. */
+/* Clean stop: no new connections or announcements from now on; from the
+ * loop, withdraw every route we announced, then NOTIFICATION Cease /
+ * Administrative Shutdown (RFC 4486, with an RFC 9003 message) to every
+ * peer; no reconnects.  hooks.stopped runs once all sessions are closed,
+ * at most ~2 s later: keep the loop running until then.  Idempotent. */
 void iam_bgp_shutdown(struct iam_bgp *bgp);
 /* Closes everything at once (no withdrawals); accepts NULL. */
 void iam_bgp_destroy(struct iam_bgp *bgp);
@@ -284,8 +293,8 @@ int iam_bgp_peers_foreach(const struct iam_bgp *bgp,
 			  int (*cb)(void *arg,
 				    const struct iam_bgp_peer_info *p),
 			  void *arg);
-/* Best learned route for exactly this prefix; 0 or -ENOENT. The
- * strings in *out stay valid until the loop runs again. */
+/* Best learned route for exactly this prefix; 0 or -ENOENT.  The
+ * strings in *out stay valid until the next lookup or the loop runs. */
 int iam_bgp_lookup(struct iam_bgp *bgp, const struct iam_bgp_prefix *p,
 		   struct iam_bgp_route_info *out);
 

@@ -33,6 +33,7 @@ void iam_bgp_config_init(struct iam_bgp_config *cfg)
 	cfg->hold_time = 90; /* RFC 4271 10, suggested */
 	cfg->connect_retry_ms = 5000;
 	cfg->pool_update_rate = 10;
+	cfg->max_prefixes = 100000;
 }
 
 /* IPv6, or IPv4 as ::ffff:a.b.c.d; 0 or -EINVAL. */

@@ -1013,6 +1013,19 @@ static void rx_update(struct bgp_conn *c, const uint8_t *body, size_t len)
 			return conn_notify(c, IAM_BGP_ERR_CEASE,
 					   IAM_BGP_CEASE_RESOURCES, NULL, 0,
 					   "no memory for routes");
+		} else if (bgp->cfg.max_prefixes &&
+			   p->src.nroutes > bgp->cfg.max_prefixes) {
+			uint8_t d[7];
+
+			/* RFC 4486 4: AFI, SAFI, the upper bound. */
+			iam_bgp_put16(d, IAM_BGP_AFI_IPV6);
+			d[2] = IAM_BGP_SAFI_UNICAST;
+			iam_bgp_put32(d + 3, bgp->cfg.max_prefixes);
+			iam_bgp_path_put(path);
+			return conn_notify(c, IAM_BGP_ERR_CEASE,
+					   IAM_BGP_CEASE_MAX_PREFIXES, d,
+					   sizeof(d), "more than %u routes",
+					   bgp->cfg.max_prefixes);
 		}
 	}
 	iam_bgp_path_put(path);
@@ -1330,9 +1343,15 @@ fail:
 
 /* ---- life cycle ------------------------------------------------------ */
 
+static void shutdown_now(struct iam_bgp *bgp);
+
 static void stop_timer_cb(struct iam_loop *loop, struct iam_timer *t, void *arg)
 {
-	stop_check(arg);
+	struct iam_bgp *bgp = arg;
+
+	if (bgp->stopping && !bgp->shutdown_done)
+		shutdown_now(bgp);
+	stop_check(bgp);
 }
 
 static void stop_check(struct iam_bgp *bgp)
@@ -1455,7 +1474,9 @@ static int withdraw_collect(void *arg, struct iam_bgp_pfxnode *n)
 	return 0;
 }
 
-void iam_bgp_shutdown(struct iam_bgp *bgp)
+/* The shutdown proper, from the loop (so never inside a hook's caller,
+ * e.g. in the middle of applying an UPDATE). */
+static void shutdown_now(struct iam_bgp *bgp)
 {
 	static const char bye[] = "iam-load shutting down";
 	uint8_t data[1 + sizeof(bye)];
@@ -1464,16 +1485,8 @@ void iam_bgp_shutdown(struct iam_bgp *bgp)
 		unsigned n;
 	} all = { NULL, 0 };
 
-	if (!bgp || bgp->stopping)
-		return;
-	bgp->stopping = true;
+	bgp->shutdown_done = true;
 	iam_info("bgp: stopping: withdrawing %u route(s)", bgp->local.count);
-	if (bgp->lfd >= 0) {
-		iam_loop_del(bgp->loop, bgp->lfd);
-		close(bgp->lfd);
-		bgp->lfd = -1;
-	}
-	iam_timer_cancel(bgp->loop, &bgp->pool.rate);
 	all.v = calloc(bgp->local.count + 1, sizeof(*all.v));
 	if (all.v)
 		iam_bgp_pfxmap_walk(&bgp->local, withdraw_collect, &all);
@@ -1501,6 +1514,19 @@ void iam_bgp_shutdown(struct iam_bgp *bgp)
 		}
 	}
 	free(all.v);
+}
+
+void iam_bgp_shutdown(struct iam_bgp *bgp)
+{
+	if (!bgp || bgp->stopping)
+		return;
+	bgp->stopping = true;
+	if (bgp->lfd >= 0) {
+		iam_loop_del(bgp->loop, bgp->lfd);
+		close(bgp->lfd);
+		bgp->lfd = -1;
+	}
+	iam_timer_cancel(bgp->loop, &bgp->pool.rate);
 	iam_timer_arm(bgp->loop, &bgp->stop_timer, 0);
 }
 

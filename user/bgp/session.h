@@ -115,8 +115,9 @@ struct iam_bgp {
 	struct iam_bgp_rib rib;
 	struct iam_bgp_pfxmap local; /* struct bgp_local */
 	struct bgp_linger *lingers;
-	bool stopping;
-	bool stopped;
+	bool stopping; /* iam_bgp_shutdown() was called */
+	bool shutdown_done; /* withdrawals and Cease sent */
+	bool stopped; /* hooks.stopped called */
 	struct iam_timer stop_timer;
 	struct bgp_pool pool;
 	struct iam_bgp_pfxmap lenders; /* struct bgp_lender */
