@@ -965,9 +965,10 @@ static void collision(uint32_t peer_id)
 	fsend_open(out, 65002, 90, peer_id);
 	REQUIRE_EQ(frecv(loop, out, 3000), IAM_BGP_MSG_KEEPALIVE);
 	fsend_open(in, 65002, 90, peer_id);
-	/* peer id above ours: A drops the one it opened */
-	loser = peer_id > ID_A ? out : in;
-	winner = peer_id > ID_A ? in : out;
+	/* peer id above ours (or equal, with its AS above ours): A drops
+	 * the one it opened */
+	loser = peer_id >= ID_A ? out : in;
+	winner = peer_id >= ID_A ? in : out;
 	CHECK_EQ(frecv(loop, loser, 3000), IAM_BGP_MSG_NOTIFICATION);
 	CHECK(is_notification(loser, 6, 7));
 	CHECK_EQ(frecv(loop, loser, 3000), 0);
@@ -1005,6 +1006,14 @@ TEST(collision_lower_peer_id)
 {
 	netns_setup();
 	collision(ID_A - 1);
+}
+
+/* Equal identifiers (fine between ASes): our AS 65001 < 65002, so ours
+ * goes (RFC 6286 2.3). */
+TEST(collision_same_peer_id)
+{
+	netns_setup();
+	collision(ID_A);
 }
 
 TEST(unknown_peer_refused)

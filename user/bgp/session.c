@@ -59,7 +59,7 @@ peer_log(int level, const struct bgp_peer *p, const char *fmt, ...)
 static void conn_io_cb(struct iam_loop *loop, int fd, uint32_t events,
 		       void *arg);
 static void conn_down(struct bgp_conn *c, bool linger);
-static void peer_schedule(struct bgp_peer *p, bool backoff);
+static void peer_schedule(struct bgp_peer *p);
 static void stop_check(struct iam_bgp *bgp);
 
 /* ---- addresses ------------------------------------------------------- */
@@ -310,20 +310,22 @@ static void conn_flush(struct bgp_conn *c)
 		conn_pollout(c, false);
 }
 
+/* RFC 4271 4.2: the smaller of the two hold times; 0 means no timers. */
+static uint16_t conn_hold(const struct bgp_conn *c)
+{
+	uint16_t ours = c->peer->bgp->cfg.hold_time;
+
+	return c->open.hold_time < ours ? c->open.hold_time : ours;
+}
+
 static void conn_keepalive_arm(struct bgp_conn *c)
 {
-	if (c->open.hold_time && c->peer->bgp->cfg.hold_time &&
-	    c->state >= IAM_BGP_OPENCONFIRM) {
-		uint16_t hold = c->open.hold_time <
-						c->peer->bgp->cfg.hold_time ?
-					c->open.hold_time :
-					c->peer->bgp->cfg.hold_time;
-		/* RFC 4271 10: KeepaliveTime is a third of HoldTime. */
-		uint64_t ms = hold * 1000ull / 3;
+	/* RFC 4271 10: KeepaliveTime is a third of HoldTime. */
+	uint64_t ms = conn_hold(c) * 1000ull / 3;
 
+	if (ms && c->state >= IAM_BGP_OPENCONFIRM)
 		iam_timer_arm(c->peer->bgp->loop, &c->keepalive,
 			      ms < 1000 ? 1000 : ms);
-	}
 }
 
 static void conn_send_keepalive(struct bgp_conn *c)
@@ -482,6 +484,7 @@ static void conn_down(struct bgp_conn *c, bool linger)
 {
 	struct bgp_peer *p = c->peer;
 	struct iam_bgp *bgp = p->bgp;
+	struct bgp_conn *other = &p->conn[c == &p->conn[0]];
 	bool was_est = p->est == c, opened = c->state >= IAM_BGP_OPENSENT;
 
 	if (c->fd < 0)
@@ -506,7 +509,9 @@ static void conn_down(struct bgp_conn *c, bool linger)
 	c->gen++;
 	if (was_est)
 		peer_down(p);
-	peer_schedule(p, opened && !was_est);
+	else if (opened && !p->est && other->fd < 0)
+		p->fails++; /* OPEN exchange failed (not a collision loser) */
+	peer_schedule(p);
 	peer_touch(p);
 }
 
@@ -517,11 +522,8 @@ static void hold_cb(struct iam_loop *loop, struct iam_timer *t, void *arg)
 	/* RFC 4271 6.5. */
 	conn_notify(c, IAM_BGP_ERR_HOLD, 0, NULL, 0,
 		    "hold timer expired, nothing heard for %u s",
-		    c->state >= IAM_BGP_OPENCONFIRM ?
-			    (c->open.hold_time < c->peer->bgp->cfg.hold_time ?
-				     c->open.hold_time :
-				     c->peer->bgp->cfg.hold_time) :
-			    BGP_OPEN_HOLD_MS / 1000);
+		    c->state >= IAM_BGP_OPENCONFIRM ? conn_hold(c) :
+						      BGP_OPEN_HOLD_MS / 1000);
 }
 
 static void keepalive_cb(struct iam_loop *loop, struct iam_timer *t, void *arg)
@@ -531,13 +533,10 @@ static void keepalive_cb(struct iam_loop *loop, struct iam_timer *t, void *arg)
 
 static void hold_restart(struct bgp_conn *c)
 {
-	uint16_t hold;
+	uint16_t hold = conn_hold(c);
 
 	if (c->state < IAM_BGP_OPENCONFIRM)
 		return;
-	hold = c->open.hold_time < c->peer->bgp->cfg.hold_time ?
-		       c->open.hold_time :
-		       c->peer->bgp->cfg.hold_time;
 	/* RFC 4271 4.4: a negotiated hold time of zero means no timers. */
 	if (hold)
 		iam_timer_arm(c->peer->bgp->loop, &c->hold, hold * 1000ull);
@@ -647,7 +646,7 @@ fail:
 	peer_log(IAM_LOG_WARN, p, "%s: %s", what, strerror(-err));
 	snprintf(p->last_error, sizeof(p->last_error), "%s: %s", what,
 		 strerror(-err));
-	peer_schedule(p, false);
+	peer_schedule(p);
 	peer_touch(p);
 }
 
@@ -668,14 +667,14 @@ static void retry_cb(struct iam_loop *loop, struct iam_timer *t, void *arg)
 	}
 	/* A connection the peer opened is under way: let it finish. */
 	if (p->conn[1].fd >= 0) {
-		peer_schedule(p, false);
+		peer_schedule(p);
 		return;
 	}
 	conn_connect(p);
 }
 
 /* Arm the ConnectRetryTimer, unless something is under way. */
-static void peer_schedule(struct bgp_peer *p, bool backoff)
+static void peer_schedule(struct bgp_peer *p)
 {
 	struct iam_bgp *bgp = p->bgp;
 	uint64_t ms = bgp->cfg.connect_retry_ms;
@@ -686,13 +685,11 @@ static void peer_schedule(struct bgp_peer *p, bool backoff)
 		return;
 	/* RFC 4271 8.1.1 (DampPeerOscillations): a peer whose sessions
 	 * keep failing is retried less and less often. */
-	if (backoff) {
-		ms <<= shift;
-		if (ms > BGP_RETRY_MAX_MS)
-			ms = BGP_RETRY_MAX_MS > bgp->cfg.connect_retry_ms ?
-				     BGP_RETRY_MAX_MS :
-				     bgp->cfg.connect_retry_ms;
-	}
+	ms <<= shift;
+	if (ms > BGP_RETRY_MAX_MS)
+		ms = BGP_RETRY_MAX_MS > bgp->cfg.connect_retry_ms ?
+			     BGP_RETRY_MAX_MS :
+			     bgp->cfg.connect_retry_ms;
 	/* RFC 4271 10: jitter, 75% to 100% of the value. */
 	ms = ms * (75 + iam_now_ns() % 26) / 100;
 	iam_timer_arm(bgp->loop, &p->retry, ms);
@@ -856,9 +853,7 @@ static void conn_established(struct bgp_conn *c)
 			    "the other connection reached Established first");
 	p->as4 = c->open.as4_cap;
 	p->rr = c->open.rr_cap;
-	p->hold = c->open.hold_time < p->bgp->cfg.hold_time ?
-			  c->open.hold_time :
-			  p->bgp->cfg.hold_time;
+	p->hold = conn_hold(c);
 	p->src.router_id = c->open.bgp_id;
 	p->src.ibgp = p->ibgp;
 	p->last_error[0] = 0;
@@ -912,13 +907,16 @@ static void rx_open(struct bgp_conn *c, const uint8_t *body, size_t len)
 	c->open = o;
 	/* RFC 4271 6.8: connection collision.  With the other connection
 	 * Established, the new one goes; with it in OpenConfirm the higher
-	 * BGP identifier keeps the connection it opened. */
+	 * BGP identifier keeps the connection it opened (equal identifiers,
+	 * possible between ASes: the higher AS, RFC 6286 2.3). */
 	if (other->fd >= 0 && other->state == IAM_BGP_ESTABLISHED)
 		return conn_notify(c, IAM_BGP_ERR_CEASE,
 				   IAM_BGP_CEASE_COLLISION, NULL, 0,
 				   "collision with the established session");
 	if (other->fd >= 0 && other->state == IAM_BGP_OPENCONFIRM) {
-		bool keep_ours = bgp->cfg.router_id > o.bgp_id;
+		bool keep_ours = bgp->cfg.router_id > o.bgp_id ||
+				 (bgp->cfg.router_id == o.bgp_id &&
+				  bgp->cfg.local_as > p->cfg.remote_as);
 		struct bgp_conn *loser = keep_ours ? &p->conn[1] : &p->conn[0];
 
 		conn_notify(loser, IAM_BGP_ERR_CEASE, IAM_BGP_CEASE_COLLISION,
@@ -927,8 +925,7 @@ static void rx_open(struct bgp_conn *c, const uint8_t *body, size_t len)
 		if (loser == c)
 			return;
 	}
-	hold = o.hold_time < bgp->cfg.hold_time ? o.hold_time :
-						  bgp->cfg.hold_time;
+	hold = conn_hold(c);
 	c->state = IAM_BGP_OPENCONFIRM;
 	c->since_ms = iam_now_ms();
 	conn_send_keepalive(c);
