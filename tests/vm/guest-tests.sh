@@ -28,4 +28,5 @@ prog() {
 }
 
 prog test_rdma 240 "$BUILD/tests/vm/test_rdma"
+prog test_rdma_fault 240 "$BUILD/tests/vm/test_rdma_fault"
 exit 0

@@ -15,7 +15,7 @@ if [ $? -ne 0 ]; then
 	echo "ok 1 - vm: soft-RoCE guest # SKIP $why"
 	exit 0
 fi
-for b in test_rdma; do
+for b in test_rdma test_rdma_fault; do
 	if [ ! -x "$BUILD/tests/vm/$b" ]; then
 		echo "1..1"
 		echo "not ok 1 - vm: $BUILD/tests/vm/$b is not built (make tests)"
