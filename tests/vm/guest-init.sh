@@ -9,6 +9,7 @@
 #
 #   side 0 (veth0, rxe0)           side 1 (veth1, rxe1)
 #   10.77.0.1/24, fd77::1/64       10.77.0.2/24, fd77::2/64   link
+#   fe80::77:1                     fe80::77:2                 gateway
 #   fd77:0:0:a::/64 routed here    fd77:0:0:b::/64 routed here
 #   fd77:0:0:a::7 (IAM_VM_ADDR0)   fd77:0:0:b::7 (IAM_VM_ADDR1)
 #
@@ -70,13 +71,20 @@ fabric() {
 		addr add fd77::2/64 dev veth1 nodad
 		addr add fd77:0:0:a::7/64 dev veth0 nodad
 		addr add fd77:0:0:b::7/64 dev veth1 nodad
+		addr add fe80::77:1/64 dev veth0 nodad
+		addr add fe80::77:2/64 dev veth1 nodad
 		link set veth0 up
 		link set veth1 up
 	EOB
 	# Both ends are local addresses of one namespace, so by default the
 	# kernel would loop traffic between them through lo.  Look up the
 	# local table only for packets that arrived on a veth; everything
-	# addressed to the other side leaves through this side's veth.
+	# addressed to the other side leaves through this side's veth.  The
+	# other side's /64 goes via a gateway, its link-local address:
+	# neighbour discovery only answers for assigned addresses, and an
+	# agent's block addresses are local routes, not assigned ones.  (A
+	# global gateway is refused, being local on the other veth; a
+	# link-local one is only checked against the route's own device.)
 	ip -4 -batch - <<-EOB || return 1
 		rule add pref 100 lookup local
 		rule del pref 0
@@ -95,11 +103,11 @@ fabric() {
 		rule add pref 10 to fd77::2 lookup 100
 		rule add pref 10 to fd77:0:0:b::/64 lookup 100
 		route add fd77::2 dev veth0 src fd77::1 table 100
-		route add fd77:0:0:b::/64 dev veth0 table 100
+		route add fd77:0:0:b::/64 via fe80::77:2 dev veth0 table 100
 		rule add pref 10 to fd77::1 lookup 101
 		rule add pref 10 to fd77:0:0:a::/64 lookup 101
 		route add fd77::1 dev veth1 src fd77::2 table 101
-		route add fd77:0:0:a::/64 dev veth1 table 101
+		route add fd77:0:0:a::/64 via fe80::77:1 dev veth1 table 101
 	EOB
 	rdma link add rxe0 type rxe netdev veth0 || return 1
 	rdma link add rxe1 type rxe netdev veth1 || return 1
