@@ -74,6 +74,10 @@ missing() {
 		v=${k#/boot/vmlinuz-}
 		if [ -n "$(find "/lib/modules/$v/kernel/drivers/infiniband/sw/rxe" \
 			-name 'rdma_rxe.ko*' 2>/dev/null)" ]; then
+			if [ ! -r "$k" ]; then
+				echo "cannot read $k (run as root)"
+				return
+			fi
 			echo "$k" >"${kernel_out:-/dev/null}"
 			return
 		fi
@@ -154,6 +158,8 @@ if [ "${IAM_VM_PVH:-1}" = 1 ] && grep -qs '^CONFIG_PVH=y' "/boot/config-$kver"; 
 			tail -c +$((off + 1)) "$kernel" | xz -dc --single-stream >"$vml.$$" 2>/dev/null || true
 			if [ "$(head -c4 "$vml.$$" | od -An -c | tr -d ' ')" = '177ELF' ]; then
 				mv -f "$vml.$$" "$vml"
+				find "$cache" -maxdepth 1 -name "vmlinux-$kver-*" \
+					! -name "${vml##*/}" -delete
 			else
 				rm -f "$vml.$$"
 			fi
