@@ -9,11 +9,13 @@
  * and is skipped anywhere else.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "iam_addr.h"
 #include "iam_const.h"
 #include "iam_test.h"
 #include "loop.h"
@@ -598,4 +600,57 @@ TEST(lender_goes_away)
 	CHECK_EQ(iam_xfer_read(c, &t, 0, 4096, &data), -ECONNRESET);
 	iam_xfer_close(c);
 	lender_stop(&l);
+}
+
+static void *loop_only(void *loop)
+{
+	iam_loop_run(loop);
+	return NULL;
+}
+
+/* The agent adds its address (rtnetlink) and listens on it at once; the
+ * RoCE GID for the address appears a little later, asynchronously. */
+TEST(server_and_connect_on_fresh_addresses)
+{
+	struct iam_xfer_conn *c = NULL;
+	struct iam_rdma_server *s = NULL;
+	struct in6_addr a, b;
+	struct iam_loop *loop;
+	struct iam_nl *nl;
+	pthread_t th;
+	char ext[256];
+
+	need_rdma();
+	REQUIRE_EQ(iam_loop_create(&loop), 0);
+	REQUIRE_EQ(iam_nl_open(&nl), 0);
+	inet_pton(AF_INET6, "fd77:0:0:a::99", &a);
+	inet_pton(AF_INET6, "fd77:0:0:b::99", &b);
+	for (int i = 0; i < 10; i++) {
+		s = NULL;
+		REQUIRE_EQ(iam_nl_addr_add(nl, if_nametoindex(dev_lender), &a,
+					   128, ext, sizeof(ext)),
+			   0);
+		REQUIRE_EQ(iam_nl_addr_add(nl, if_nametoindex(dev_borrower), &b,
+					   128, ext, sizeof(ext)),
+			   0);
+		CHECK_EQ(iam_rdma_server_create(loop, &a, IAM_PORT_RDMA_CM, &s),
+			 0);
+		if (s) {
+			REQUIRE_EQ(pthread_create(&th, NULL, loop_only, loop),
+				   0);
+			CHECK_EQ(iam_rdma_connect(&b, &a, IAM_PORT_RDMA_CM,
+						  4096, TMO_MS, &c),
+				 0);
+			iam_xfer_close(c);
+			iam_loop_stop(loop);
+			pthread_join(th, NULL);
+		}
+		iam_rdma_server_destroy(s);
+		iam_nl_addr_del(nl, if_nametoindex(dev_lender), &a, 128, ext,
+				sizeof(ext));
+		iam_nl_addr_del(nl, if_nametoindex(dev_borrower), &b, 128, ext,
+				sizeof(ext));
+	}
+	iam_nl_close(nl);
+	iam_loop_destroy(loop);
 }

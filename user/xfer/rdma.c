@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,6 +46,9 @@ struct iam_rdma_conn {
 	size_t buf_len; /* mapped length (page multiple) */
 	struct ibv_mr *mr; /* local access to buf */
 	uint32_t initiator_depth; /* RDMA READs in flight we ask for */
+	enum rdma_cm_event_type last_ev; /* the unexpected CM event, for logs */
+	int last_status; /* and its status */
+	bool last_set; /* last_ev is this attempt's */
 };
 
 static struct iam_rdma_conn *to_rconn(struct iam_xfer_conn *c)
@@ -169,11 +173,10 @@ static int conn_wait_cm(struct iam_rdma_conn *c, enum rdma_cm_event_type want,
 				continue;
 			if (type == want)
 				return 0;
-			err = cm_event_err(type, status);
-			iam_dbg("rdma: waiting for %s, got %s (status %d)",
-				rdma_event_str(want), rdma_event_str(type),
-				status);
-			return err;
+			c->last_ev = type;
+			c->last_status = status;
+			c->last_set = true;
+			return cm_event_err(type, status);
 		}
 		err = -errno;
 		if (err != -EAGAIN)
@@ -325,15 +328,22 @@ static int conn_resolve_addr(struct iam_rdma_conn *c, uint64_t deadline)
 				      c->has_src ? (struct sockaddr *)&c->src :
 						   NULL,
 				      (struct sockaddr *)&c->dst, (int)slice))
-			return -errno;
-		err = conn_wait_cm(c, RDMA_CM_EVENT_ADDR_RESOLVED,
-				   now + slice + 200 < deadline ?
-					   now + slice + 200 :
-					   deadline);
-		if (err != -ETIMEDOUT)
+			err = -errno;
+		else
+			err = conn_wait_cm(c, RDMA_CM_EVENT_ADDR_RESOLVED,
+					   now + slice + 200 < deadline ?
+						   now + slice + 200 :
+						   deadline);
+		if (err == -ENODEV) {
+			/* Our address's GID is not there yet (see
+			 * IAM_RDMA_GID_WAIT_MS), or there is no device. */
+			usleep(10000);
+		} else if (err == -ETIMEDOUT) {
+			slice *= 2;
+		} else {
 			return err;
+		}
 		conn_teardown_qp(c);
-		slice *= 2;
 	}
 }
 
@@ -343,10 +353,11 @@ static int conn_establish(struct iam_rdma_conn *c, int timeout_ms)
 	uint64_t deadline = iam_now_ms() + (uint64_t)timeout_ms;
 	struct rdma_conn_param cp = { 0 };
 	struct ibv_qp_init_attr qa = { 0 };
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], ev[64] = "";
 	const char *step;
 	int err;
 
+	c->last_set = false;
 	step = "resolving the address";
 	err = conn_resolve_addr(c, deadline);
 	if (err)
@@ -392,9 +403,12 @@ static int conn_establish(struct iam_rdma_conn *c, int timeout_ms)
 	return 0;
 
 err:
-	iam_warn("rdma: connecting to [%s]:%u failed while %s: %s",
+	if (c->last_set)
+		snprintf(ev, sizeof(ev), " (%s, status %d)",
+			 rdma_event_str(c->last_ev), c->last_status);
+	iam_warn("rdma: connecting to [%s]:%u failed while %s: %s%s",
 		 in6_str(&c->dst.sin6_addr, a, sizeof(a)),
-		 ntohs(c->dst.sin6_port), step, strerror(-err));
+		 ntohs(c->dst.sin6_port), step, strerror(-err), ev);
 	conn_teardown_qp(c);
 	c->broken = true;
 	return err;

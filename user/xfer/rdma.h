@@ -74,6 +74,10 @@ struct iam_rdma_mr;
 #define IAM_RDMA_IO_BACKSTOP_MS 5000
 /* Local ACK timeout exponent: 4.096 us << 15 = 134 ms per RC retry. */
 #define IAM_RDMA_ACK_TIMEOUT 15
+/* How long iam_rdma_server_create() waits for the RoCE GID of a fresh
+ * address (the kernel adds it asynchronously after the address), and
+ * iam_rdma_connect() for its local one (within its timeout). */
+#define IAM_RDMA_GID_WAIT_MS 2000
 /* How many released rkeys a server remembers, so that a new registration
  * never hands out an rkey a borrower may still hold from a release
  * (rkeys have an 8-bit key part only). */

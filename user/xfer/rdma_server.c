@@ -255,10 +255,17 @@ int iam_rdma_server_create(struct iam_loop *loop, const struct in6_addr *addr,
 		s->listen = NULL;
 		goto err;
 	}
+	/* The RoCE GID of an address appears shortly after the address
+	 * (the kernel adds it from a work queue), and binding needs it:
+	 * ENODEV for a while after the agent added its address. */
 	step = "binding (no RDMA device owns the address?)";
-	if (rdma_bind_addr(s->listen, (struct sockaddr *)&sa)) {
+	for (uint64_t end = iam_now_ms() + IAM_RDMA_GID_WAIT_MS;;) {
+		if (!rdma_bind_addr(s->listen, (struct sockaddr *)&sa))
+			break;
 		err = -errno;
-		goto err;
+		if (err != -ENODEV || iam_now_ms() >= end)
+			goto err;
+		usleep(10000);
 	}
 	if (!s->listen->verbs) {
 		err = -ENODEV;
