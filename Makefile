@@ -56,6 +56,7 @@ BPFT_SRCS := $(sort $(wildcard tests/bpf/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+VM_SRCS := $(sort $(wildcard tests/vm/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 AGENT_OBJS := $(call obj,$(AGENT_SRCS))
@@ -68,6 +69,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 TESTTOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TESTTOOL_SRCS))
+VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(AGENT_SRCS))
 
@@ -78,7 +80,7 @@ CLIENT_SO := $(BUILD)/libiam.so
 .PHONY: all tests test bench fuzz fuzz-build test-rxe deps demo demo-down \
 	format clean
 all: $(BPF_OBJS) $(SKELS) $(AGENT_LIB) $(CLIENT_LIB) $(CLIENT_SO) $(TOOL_BINS)
-tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(TESTTOOL_BINS)
+tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(TESTTOOL_BINS) $(VM_BINS)
 
 # ---- BPF --------------------------------------------------------------------
 $(BUILD)/gen/vmlinux.h:
@@ -163,7 +165,7 @@ test: deps
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 test-rxe: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(VM_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh --only vm
 
 bench: deps

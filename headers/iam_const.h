@@ -31,6 +31,10 @@
 #define IAM_PORT_BGP 179
 #define IAM_PORT_CTRL 7410 /* control protocol, to the agent's address */
 #define IAM_PORT_DATA 7411 /* TCP data transport, to a block's address */
+/* rdma_cm port space RDMA_PS_TCP, to the agent's address.  Not a UDP or
+ * TCP port on the wire: with RoCEv2 the CM messages and all data are UDP
+ * 4791; this number is only the service id inside the CM REQ. */
+#define IAM_PORT_RDMA_CM 7412
 #define IAM_PORT_ROCEV2 4791 /* IANA: RoCEv2 UDP destination port */
 
 /* Where an instance keeps its pinned maps and its UNIX socket. */
