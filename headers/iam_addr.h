@@ -231,7 +231,9 @@ int iam_nl_route_del(struct iam_nl *nl, const struct iam_prefix *p,
 		     size_t extlen);
 
 /* An IPv6 address on an interface, without duplicate address detection
- * (IFA_F_NODAD), e.g. the agent's own address as a /128. */
+ * (IFA_F_NODAD) and deprecated (preferred lifetime 0, valid forever), so
+ * only sockets bound to it use it: e.g. the agent's own address as a
+ * /128. */
 int iam_nl_addr_add(struct iam_nl *nl, uint32_t ifindex,
 		    const struct in6_addr *a, uint8_t plen, char *ext,
 		    size_t extlen);

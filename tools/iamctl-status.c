@@ -343,7 +343,7 @@ static int cmd_allocations(int argc, char **argv, const struct iamctl_ctx *ctx)
 		iam_json_obj_begin(&j, NULL);
 		iam_json_arr_begin(&j, "allocations");
 	} else {
-		printf("%-9s %-10s %6s %-10s %5s %-28s %-34s %s\n", "ROLE",
+		printf("%-9s %-10s %12s %-8s %5s %-28s %-34s %s\n", "ROLE",
 		       "STATE", "ID", "BLOCKS", "RIGHT", "PEER", "PREFIXES",
 		       "EXPIRES");
 	}
@@ -388,7 +388,7 @@ static int cmd_allocations(int argc, char **argv, const struct iamctl_ctx *ctx)
 			iam_json_obj_end(&j);
 			continue;
 		}
-		printf("%-9s %-10s %6llu %-10llu %5s %-28s %-34s %s\n", role,
+		printf("%-9s %-10s %12llu %-8llu %5s %-28s %-34s %s\n", role,
 		       state, (unsigned long long)r[i].id,
 		       (unsigned long long)r[i].nblocks, rights,
 		       ip6(r[i].peer, b),
@@ -398,12 +398,12 @@ static int cmd_allocations(int argc, char **argv, const struct iamctl_ctx *ctx)
 			       "-",
 		       dur(r[i].expires_ms, e, sizeof(e)));
 		for (unsigned k = 1; k < r[i].nprefixes; k++)
-			printf("%-9s %-10s %6s %-10s %5s %-28s %s\n", "", "",
+			printf("%-9s %-10s %12s %-8s %5s %-28s %s\n", "", "",
 			       "", "", "", "",
 			       pfx(r[i].prefixes[k].addr, r[i].prefixes[k].plen,
 				   p, sizeof(p)));
 		if (r[i].total_prefixes > r[i].nprefixes)
-			printf("%-9s %-10s %6s %-10s %5s %-28s (%u more)\n", "",
+			printf("%-9s %-10s %12s %-8s %5s %-28s (%u more)\n", "",
 			       "", "", "", "", "",
 			       r[i].total_prefixes - r[i].nprefixes);
 	}

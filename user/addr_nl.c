@@ -527,6 +527,16 @@ static int addr_msg(struct iam_nl *nl, uint16_t type, uint16_t flags,
 	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*a), a);
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*a), a);
 	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	if (type == RTM_NEWADDR) {
+		/* Valid forever but deprecated (preferred lifetime 0): a
+		 * socket bound to it works, but source address selection
+		 * never picks it for the host's other traffic (RFC 6724,
+		 * 5, rule 3). */
+		struct ifa_cacheinfo ci = { .ifa_prefered = 0,
+					    .ifa_valid = 0xffffffffu };
+
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+	}
 	return nl_talk(nl, nlh, NULL, NULL, NULL, ext, extlen);
 }
 

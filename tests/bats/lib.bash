@@ -13,8 +13,8 @@ IAMCTL=$BUILD/iamctl
 IAM_BENCH=$BUILD/iam-bench
 # A short suffix unique to this bats process (names are limited to 15
 # characters for interfaces).
-IAM_RUN=${IAM_RUN:-$(printf '%04x' $(($$ % 65536)))}
-IAM_TMP=${BATS_TEST_TMPDIR:-/tmp}
+export IAM_RUN=${IAM_RUN:-$(printf "%04x" $(($$ % 65536)))}
+IAM_TMP=${IAM_TMP:-${BATS_TEST_TMPDIR:-/tmp}}
 
 iam_netns_list=()
 iam_pid_list=()
@@ -42,7 +42,7 @@ iam_veth() {
 iam_bg() {
 	local ns=$1 log=$2
 	shift 2
-	ip netns exec "$ns" "$@" > "$log" 2>&1 &
+	ip netns exec "$ns" "$@" > "$log" 2>&1 3>&- &
 	echo $! >> "$IAM_TMP/iam-pids"
 	echo $!
 }

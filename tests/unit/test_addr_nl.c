@@ -465,9 +465,10 @@ TEST(own_address)
 	ix = veth();
 	REQUIRE_EQ(iam_nl_open(&nl), 0);
 	REQUIRE_EQ(iam_nl_addr_add(nl, ix, &a, 128, ext, sizeof(ext)), 0);
-	CHECK_STR(sh("ip -6 addr show dev iamv0 scope global | "
-		     "sed -n 's/^ *inet6 //p'"),
-		  "2001:db8:1:c0a8:a010::1/128 scope global nodad \n");
+	CHECK_STR(
+		sh("ip -6 addr show dev iamv0 scope global | "
+		   "sed -n 's/^ *inet6 //p'"),
+		"2001:db8:1:c0a8:a010::1/128 scope global nodad deprecated \n");
 	CHECK_EQ(iam_nl_addr_add(nl, ix, &a, 128, ext, sizeof(ext)), -EEXIST);
 	REQUIRE_EQ(iam_nl_addr_del(nl, ix, &a, 128, ext, sizeof(ext)), 0);
 	CHECK_STR(sh("ip -6 addr show dev iamv0 scope global"), "");
