@@ -150,8 +150,10 @@ struct iam_ipc_status {
 	__u64 writebacks; /* dirty pages written back */
 	__u64 lost_faults; /* faults answered with SIGBUS */
 	__u64 uptime_ms;
+	__u64 fault_service_ns; /* sum over missing faults of the time from
+				 * reading the event to UFFDIO_COPY done */
 };
-_Static_assert(sizeof(struct iam_ipc_status) == 248, "status ABI");
+_Static_assert(sizeof(struct iam_ipc_status) == 256, "status ABI");
 
 struct iam_ipc_lender {
 	__u8 prefix[16]; /* pool prefix, network byte order */

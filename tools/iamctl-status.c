@@ -236,6 +236,10 @@ static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
 		iam_json_u64(&j, "evictions", st.evictions);
 		iam_json_u64(&j, "writebacks", st.writebacks);
 		iam_json_u64(&j, "lost_faults", st.lost_faults);
+		iam_json_double(&j, "fault_service_avg_us",
+				st.faults ? (double)st.fault_service_ns /
+						    (double)st.faults / 1000.0 :
+					    0.0);
 		iam_json_u64(&j, "uptime_ms", st.uptime_ms);
 		iam_json_obj_end(&j);
 		free(l);

@@ -124,6 +124,7 @@ static void ipc_status(struct iam_agent *a, struct agent_client *c,
 	st.evictions = fs.evictions;
 	st.writebacks = fs.writebacks;
 	st.lost_faults = fs.lost;
+	st.fault_service_ns = fs.fault_ns;
 	st.uptime_ms = iam_now_ms() - a->started_ms;
 	agent_ipc_reply(a, c, IAM_IPC_STATUS, seq, 0, &st, sizeof(st));
 }

@@ -78,12 +78,10 @@ static int lend_resolve(void *arg, const struct in6_addr *peer,
 	owner = borrower_find(a, peer);
 	if (!owner)
 		return -EACCES;
-	if (write) {
-		err = iam_pool_pin(a->pool, idx, owner, IAM_RIGHTS_RW);
-	} else {
-		err = iam_pool_access(a->pool, idx, owner, IAM_RIGHTS_RO,
-				      &tok->b);
-	}
+	/* Held for the copy: a release waits for the hold to go before it
+	 * zeroes the block, so the copy never mixes owners. */
+	err = iam_pool_pin(a->pool, idx, owner,
+			   write ? IAM_RIGHTS_RW : IAM_RIGHTS_RO);
 	if (err)
 		return err == -EBUSY ? -EBUSY : -EACCES;
 	tok->a = idx;
@@ -91,15 +89,11 @@ static int lend_resolve(void *arg, const struct in6_addr *peer,
 	return 0;
 }
 
-static bool lend_finish(void *arg, bool write, const struct iam_tcpx_token *tok)
+static void lend_finish(void *arg, bool write, const struct iam_tcpx_token *tok)
 {
 	struct iam_agent *a = arg;
 
-	if (write) {
-		iam_pool_unpin(a->pool, tok->a);
-		return true;
-	}
-	return iam_pool_access_valid(a->pool, tok->a, tok->b);
+	iam_pool_unpin(a->pool, tok->a);
 }
 
 /* ---- allocations we lend ---------------------------------------------- */

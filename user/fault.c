@@ -80,6 +80,15 @@ struct fault_frame {
 	uint64_t pidx;
 };
 
+/* Pages evicted together; a batch is punched a contiguous run at a time. */
+#define IAM_FAULT_EVICT_BATCH 32
+
+struct fault_victim {
+	struct iam_fault_region *r;
+	uint64_t pidx;
+	uint64_t frame;
+};
+
 struct lost_note {
 	struct iam_loop_work w;
 	struct iam_fault *f;
@@ -101,6 +110,7 @@ struct iam_fault {
 	uint64_t nframes, hand;
 	uint64_t *free_frames, nfree;
 	uint64_t low_free; /* evict between faults below this */
+	struct fault_victim victims[IAM_FAULT_EVICT_BATCH];
 	struct iam_xfer_conn *conns[IAM_FAULT_MAX_LENDERS];
 	bool lost[IAM_FAULT_MAX_LENDERS];
 	uint8_t *zero_page;
@@ -243,85 +253,88 @@ static void fault_target(const struct iam_m2i_entry *e,
 }
 
 /*
- * Evict the page in frame i.  A dirty page is write-protected first (a
- * client write racing us then waits, and is served from the written-back
- * copy after the punch), read from the memfd, and written to its block.
- * false if it must stay (its lender failed): nothing is dropped unsaved.
+ * Make the page in frame i clean, so it can be dropped: a dirty page is
+ * write-protected first (a client write racing us then waits, and is
+ * served from the written-back copy after the punch), read from the memfd,
+ * and written to its block.  false if it must stay (its lender failed):
+ * nothing is dropped unsaved.
  */
-static bool fault_evict(struct iam_fault *f, uint64_t i)
+static bool fault_clean(struct iam_fault *f, uint64_t i)
 {
 	struct iam_fault_region *r = f->frames[i].r;
 	uint64_t pidx = f->frames[i].pidx;
 	uint64_t addr = r->start + pidx * IAM_FAULT_PAGE;
 	uint8_t *p = &r->pages[pidx];
+	const struct iam_m2i_entry *e;
+	uint32_t off;
+	uint8_t flags;
+	int err;
 
-	if ((*p & P_DIRTY) && !r->dead) {
-		const struct iam_m2i_entry *e = fault_entry(f, r, addr);
-		uint32_t off = (uint32_t)((addr - r->start) &
-					  ((1ull << r->block_shift) - 1));
-		uint8_t flags =
-			e ? __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) : 0;
-		int err;
-
-		if (fault_wp(r, addr, true) && !r->dead)
-			return false;
-		if (r->dead)
-			goto punch;
-		if (!(flags & IAM_M2I_VALID)) {
-			err = -ENOENT;
-		} else if (flags & IAM_M2I_LOCAL) {
-			ssize_t k = pread(
-				r->memfd,
-				(void *)(uintptr_t)(e->remote_addr + off),
-				IAM_FAULT_PAGE, (off_t)(pidx * IAM_FAULT_PAGE));
-
-			err = k == IAM_FAULT_PAGE ? 0 : -EIO;
-		} else {
-			struct iam_xfer_conn *c = f->conns[e->lender_idx];
-			struct iam_xfer_target t;
-
-			err = -ENOTCONN;
-			if (c && !f->lost[e->lender_idx] &&
-			    pread(r->memfd, c->ops->write_buf(c),
+	if (!(*p & P_DIRTY) || r->dead)
+		return true;
+	e = fault_entry(f, r, addr);
+	off = (uint32_t)((addr - r->start) & ((1ull << r->block_shift) - 1));
+	flags = e ? __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) : 0;
+	if (fault_wp(r, addr, true))
+		return r->dead;
+	if (!(flags & IAM_M2I_VALID)) {
+		err = -ENOENT;
+	} else if (flags & IAM_M2I_LOCAL) {
+		ssize_t k = pread(r->memfd,
+				  (void *)(uintptr_t)(e->remote_addr + off),
 				  IAM_FAULT_PAGE,
-				  (off_t)(pidx * IAM_FAULT_PAGE)) ==
-				    IAM_FAULT_PAGE) {
-				fault_target(e, &t);
-				err = iam_xfer_write(c, &t, off,
-						     IAM_FAULT_PAGE);
-			}
-			if (err && e->lender_idx < IAM_FAULT_MAX_LENDERS)
-				fault_lender_failed(f, e->lender_idx, err);
+				  (off_t)(pidx * IAM_FAULT_PAGE));
+
+		err = k == IAM_FAULT_PAGE ? 0 : -EIO;
+	} else {
+		struct iam_xfer_conn *c = f->conns[e->lender_idx];
+		struct iam_xfer_target t;
+
+		err = -ENOTCONN;
+		if (c && !f->lost[e->lender_idx] &&
+		    pread(r->memfd, c->ops->write_buf(c), IAM_FAULT_PAGE,
+			  (off_t)(pidx * IAM_FAULT_PAGE)) == IAM_FAULT_PAGE) {
+			fault_target(e, &t);
+			err = iam_xfer_write(c, &t, off, IAM_FAULT_PAGE);
 		}
-		if (err) {
-			/* Keep it, writable again: the data lives only here. */
-			fault_wp(r, addr, false);
-			*p |= P_REF;
-			return false;
-		}
-		*p = (uint8_t)((*p | P_REMOTE) & ~P_DIRTY);
-		STAT_INC(f, writebacks);
+		if (err && e->lender_idx < IAM_FAULT_MAX_LENDERS)
+			fault_lender_failed(f, e->lender_idx, err);
 	}
-punch:
-	if (fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)(pidx * IAM_FAULT_PAGE), IAM_FAULT_PAGE) < 0) {
-		iam_warn("fault: punching page %llu of pid %d: %s",
-			 (unsigned long long)pidx, (int)r->pid,
-			 strerror(errno));
-		if (!r->dead)
-			return false;
+	if (err) {
+		/* Keep it, writable again: the data lives only here. */
+		fault_wp(r, addr, false);
+		*p |= P_REF;
+		return false;
 	}
-	*p &= (uint8_t) ~(P_RESIDENT | P_REF | P_DIRTY);
-	frame_release(f, i);
-	STAT_INC(f, evictions);
+	*p = (uint8_t)((*p | P_REMOTE) & ~P_DIRTY);
+	STAT_INC(f, writebacks);
 	return true;
 }
 
-/* CLOCK: the first frame whose reference bit is clear, clearing bits on
- * the way; at most two sweeps, then give up (every page pinned dirty). */
-static bool fault_evict_one(struct iam_fault *f)
+static int victim_cmp(const void *x, const void *y)
 {
-	for (uint64_t n = 0; n < 2 * f->nframes; n++) {
+	const struct fault_victim *a = x, *b = y;
+
+	if (a->r != b->r)
+		return (uintptr_t)a->r < (uintptr_t)b->r ? -1 : 1;
+	return a->pidx < b->pidx ? -1 : a->pidx > b->pidx;
+}
+
+/*
+ * Evict up to n pages that CLOCK picks (a frame whose reference bit is
+ * clear, clearing bits on the way; at most two sweeps).  The victims are
+ * punched out of their memfd a contiguous range at a time: one fallocate
+ * for a run of pages, which is what makes eviction cheap per page.
+ * Returns the number evicted.
+ */
+static unsigned fault_evict_batch(struct iam_fault *f, unsigned n)
+{
+	struct fault_victim *v = f->victims;
+	unsigned nv = 0, done = 0;
+
+	if (n > IAM_FAULT_EVICT_BATCH)
+		n = IAM_FAULT_EVICT_BATCH;
+	for (uint64_t k = 0; k < 2 * f->nframes && nv < n; k++) {
 		uint64_t i = f->hand;
 		struct fault_frame *fr = &f->frames[i];
 
@@ -332,17 +345,54 @@ static bool fault_evict_one(struct iam_fault *f)
 			fr->r->pages[fr->pidx] &= (uint8_t)~P_REF;
 			continue;
 		}
-		if (fault_evict(f, i))
-			return true;
+		if (!fault_clean(f, i))
+			continue;
+		/* Out of the CLOCK now, so a second sweep cannot pick it. */
+		v[nv].r = fr->r;
+		v[nv].pidx = fr->pidx;
+		v[nv++].frame = i;
+		fr->r = NULL;
 	}
-	return false;
+	qsort(v, nv, sizeof(*v), victim_cmp);
+	for (unsigned a = 0; a < nv;) {
+		struct iam_fault_region *r = v[a].r;
+		unsigned b = a + 1;
+
+		while (b < nv && v[b].r == r && v[b].pidx == v[b - 1].pidx + 1)
+			b++;
+		if (fallocate(r->memfd,
+			      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(v[a].pidx * IAM_FAULT_PAGE),
+			      (off_t)(b - a) * IAM_FAULT_PAGE) < 0 &&
+		    !r->dead) {
+			/* Still resident: back into the CLOCK. */
+			iam_warn("fault: punching pages %llu+%u of pid %d: %s",
+				 (unsigned long long)v[a].pidx, b - a,
+				 (int)r->pid, strerror(errno));
+			for (unsigned k = a; k < b; k++) {
+				f->frames[v[k].frame].r = r;
+				f->frames[v[k].frame].pidx = v[k].pidx;
+			}
+		} else {
+			for (unsigned k = a; k < b; k++) {
+				r->pages[v[k].pidx] &= (uint8_t) ~(
+					P_RESIDENT | P_REF | P_DIRTY);
+				frame_release(f, v[k].frame);
+			}
+			STAT_ADD(f, evictions, b - a);
+			done += b - a;
+		}
+		a = b;
+	}
+	return done;
 }
 
-/* A frame for a new page, evicting if the cache is full; UINT64_MAX if
- * nothing can be evicted (the page is then resident untracked). */
+/* A frame for a new page, evicting a batch if the cache is full;
+ * UINT64_MAX if nothing can be evicted (the page is then resident
+ * untracked). */
 static uint64_t frame_get(struct iam_fault *f)
 {
-	if (!f->nfree && !fault_evict_one(f)) {
+	if (!f->nfree && !fault_evict_batch(f, IAM_FAULT_EVICT_BATCH)) {
 		if (!f->over_cache_warned)
 			iam_warn("fault: cache full of pages that cannot be "
 				 "written back; going over --cache");
@@ -525,6 +575,8 @@ static void fault_drain(struct iam_fault *f, struct iam_fault_region *r)
 					 (int)r->pid, strerror(errno));
 			return;
 		}
+		if (n == 0)
+			return;
 		for (size_t i = 0; i < (size_t)n / sizeof(msgs[0]); i++) {
 			uint64_t a;
 
@@ -543,6 +595,11 @@ static void fault_drain(struct iam_fault *f, struct iam_fault_region *r)
 						      UFFD_PAGEFAULT_FLAG_WRITE,
 					      msgs[i].arg.pagefault.feat.ptid);
 		}
+		/* A short read drained the queue; epoll (level-triggered)
+		 * reports what came in since.  Saves a system call per
+		 * fault. */
+		if ((size_t)n < sizeof(msgs))
+			return;
 	}
 }
 
@@ -651,9 +708,13 @@ static void *fault_thread(void *arg)
 		}
 		if (n == 0) {
 			/* Idle: make room now so a fault does not pay for
-			 * a write-back.  If nothing can go, stop trying
-			 * until a page leaves by itself. */
-			if (evict && !fault_evict_one(f))
+			 * eviction.  Yield first: a client this thread just
+			 * woke on the same CPU runs before this work.  If
+			 * nothing can go, stop trying until a page leaves by
+			 * itself. */
+			sched_yield();
+			if (evict &&
+			    !fault_evict_batch(f, IAM_FAULT_EVICT_BATCH))
 				f->low_free = f->nfree;
 			continue;
 		}
@@ -687,7 +748,10 @@ int iam_fault_start(const struct iam_fault_config *cfg, struct iam_fault **out)
 	f->cfg = *cfg;
 	f->epfd = f->cmdfd = -1;
 	f->nframes = cfg->cache_pages;
-	f->low_free = f->nframes / 64 ? f->nframes / 64 : 1;
+	/* Keep a batch or an eighth of the cache free, whichever is less. */
+	f->low_free = f->nframes / 8 < IAM_FAULT_EVICT_BATCH ?
+			      (f->nframes / 8 ? f->nframes / 8 : 1) :
+			      IAM_FAULT_EVICT_BATCH;
 	f->stats.cache_pages = cfg->cache_pages;
 	for (int i = 0; i < IAM_FAULT_MAX_LENDERS; i++) {
 		f->notes[i].f = f;

@@ -44,9 +44,8 @@ static int resolve(void *arg, const struct in6_addr *peer,
 	return 0;
 }
 
-static bool finish(void *arg, bool write, const struct iam_tcpx_token *tok)
+static void finish(void *arg, bool write, const struct iam_tcpx_token *tok)
 {
-	return true;
 }
 
 static void on_lost(void *arg, uint16_t idx, int err)

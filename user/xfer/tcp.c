@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* tcp.c - TCP transport, client side; see tcp.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -18,8 +19,9 @@ struct tcpx_conn {
 	int fd;
 	int broken; /* sticky -errno once the stream is unusable */
 	uint32_t xid;
-	uint8_t *buf; /* max_io bytes: read answers land here, writes
-		       * are sent from here */
+	uint8_t *buf; /* max_io bytes: writes are sent from here */
+	uint8_t *rx; /* an answer: header, then up to max_io bytes */
+	uint8_t *rx_mem; /* what rx points into */
 };
 
 static int tcpx_fail(struct tcpx_conn *c, int err)
@@ -58,12 +60,21 @@ static int tcpx_sendv(struct tcpx_conn *c, struct iovec *iov, int n)
 	return 0;
 }
 
-static int tcpx_recv_all(struct tcpx_conn *c, void *buf, size_t len)
+/*
+ * Receive one answer into c->rx: its header, then its payload right
+ * behind it.  One request is in flight, so nothing follows the answer;
+ * asking for the whole expected answer at once saves a system call per
+ * request (the header and the page usually arrive together).
+ */
+static int tcpx_recv_answer(struct tcpx_conn *c, uint8_t op, uint32_t expect,
+			    uint32_t *rlen)
 {
-	uint8_t *p = buf;
+	const struct iam_data_rep *rep = (const void *)c->rx;
+	size_t got = 0, total = sizeof(*rep) + expect;
+	bool checked = false;
 
-	while (len) {
-		ssize_t k = recv(c->fd, p, len, MSG_WAITALL);
+	while (got < total) {
+		ssize_t k = recv(c->fd, c->rx + got, total - got, 0);
 
 		if (k == 0)
 			return tcpx_fail(c, -ECONNRESET);
@@ -73,14 +84,27 @@ static int tcpx_recv_all(struct tcpx_conn *c, void *buf, size_t len)
 			return tcpx_fail(c,
 					 errno == EAGAIN ? -ETIMEDOUT : -errno);
 		}
-		p += k;
-		len -= (size_t)k;
+		got += (size_t)k;
+		if (got < sizeof(*rep) || checked)
+			continue;
+		/* The header is in: check it, learn the real length. */
+		if (rep->version != IAM_PROTO_VERSION ||
+		    rep->op != (op | IAM_DATA_REPLY) ||
+		    ntohl(rep->xid) != c->xid)
+			return tcpx_fail(c, -EPROTO);
+		*rlen = ntohl(rep->len);
+		if (rep->status ? *rlen != 0 : *rlen != expect)
+			return tcpx_fail(c, -EPROTO);
+		total = sizeof(*rep) + *rlen;
+		if (got > total)
+			return tcpx_fail(c, -EPROTO);
+		checked = true;
 	}
-	return 0;
+	return rep->status ? -(int)ntohs(rep->status) : 0;
 }
 
 /* One request, one answer.  payload: bytes to send after the request
- * (writes); the answer's payload lands in c->buf. */
+ * (writes); the answer's payload lands in c->rx after its header. */
 static int tcpx_rpc(struct tcpx_conn *c, uint8_t op, const struct in6_addr *b,
 		    uint32_t off, uint32_t len, const void *payload)
 {
@@ -91,10 +115,9 @@ static int tcpx_rpc(struct tcpx_conn *c, uint8_t op, const struct in6_addr *b,
 		.off = htonl(off),
 		.len = htonl(len),
 	};
-	struct iam_data_rep rep;
 	struct iovec iov[2] = { { &req, sizeof(req) },
 				{ (void *)payload, len } };
-	uint32_t rlen;
+	uint32_t rlen = 0;
 	int err;
 
 	if (c->broken)
@@ -106,22 +129,7 @@ static int tcpx_rpc(struct tcpx_conn *c, uint8_t op, const struct in6_addr *b,
 	err = tcpx_sendv(c, iov, payload ? 2 : 1);
 	if (err)
 		return err;
-	err = tcpx_recv_all(c, &rep, sizeof(rep));
-	if (err)
-		return err;
-	rlen = ntohl(rep.len);
-	if (rep.version != IAM_PROTO_VERSION ||
-	    rep.op != (op | IAM_DATA_REPLY) || ntohl(rep.xid) != c->xid)
-		return tcpx_fail(c, -EPROTO);
-	if (rep.status) {
-		/* An error answer carries no payload. */
-		if (rlen)
-			return tcpx_fail(c, -EPROTO);
-		return -(int)ntohs(rep.status);
-	}
-	if (rlen != (op == IAM_DATA_WRITE ? 0 : len))
-		return tcpx_fail(c, -EPROTO);
-	return rlen ? tcpx_recv_all(c, c->buf, rlen) : 0;
+	return tcpx_recv_answer(c, op, op == IAM_DATA_WRITE ? 0 : len, &rlen);
 }
 
 static int tcpx_read(struct iam_xfer_conn *bc, const struct iam_xfer_target *t,
@@ -131,7 +139,7 @@ static int tcpx_read(struct iam_xfer_conn *bc, const struct iam_xfer_target *t,
 	int err = tcpx_rpc(c, IAM_DATA_READ, &t->block, off, len, NULL);
 
 	if (!err)
-		*data = c->buf;
+		*data = c->rx + sizeof(struct iam_data_rep);
 	return err;
 }
 
@@ -157,6 +165,7 @@ static void tcpx_close(struct iam_xfer_conn *bc)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->buf);
+	free(c->rx_mem);
 	free(c);
 }
 
@@ -223,7 +232,10 @@ int iam_tcpx_connect(const struct in6_addr *src, const struct in6_addr *dst,
 	c->base.max_io = max_io;
 	c->base.lender = *dst;
 	c->buf = aligned_alloc(4096, (max_io + 4095) & ~4095u);
-	if (!c->buf) {
+	/* The payload lands page-aligned, right after a 16-byte header. */
+	c->rx_mem = aligned_alloc(4096, ((max_io + 4095) & ~4095u) + 4096);
+	c->rx = c->rx_mem + 4096 - sizeof(struct iam_data_rep);
+	if (!c->buf || !c->rx_mem) {
 		err = -ENOMEM;
 		goto err_free;
 	}

@@ -11,9 +11,9 @@
  * Server: a thread of its own serves every borrower's connections.  For
  * each request it asks the agent's resolver for the memory behind (block,
  * offset, length) -- the lender derives it from the block address alone
- * and checks the requester holds the block with the needed right -- copies,
- * and asks again whether the block is still the requester's, so bytes of a
- * block that changed hands during the copy are never sent.
+ * and checks the requester holds the block with the needed right -- which
+ * holds the block while the server copies between it and the socket, so
+ * the block cannot change hands under the copy.
  */
 #ifndef IAM_XFER_TCP_H
 #define IAM_XFER_TCP_H
@@ -49,16 +49,16 @@ struct iam_tcpx_access {
 	 * May `peer` access [off, off + len) of `block` (write: needs
 	 * read-write)?  0 with *mem pointing at the bytes, or -EACCES (not
 	 * the holder, or not allowed to write), -ENOENT (not a block of
-	 * ours), -EINVAL (range).  For a write the block is held (it cannot
-	 * change hands) until finish.  Called on the server thread; must
-	 * not block.
+	 * ours), -EINVAL (range), -EBUSY.  On success the block is held (it
+	 * cannot be released and handed to someone else) until finish, so
+	 * the server may copy straight between it and the socket.  Called
+	 * on the server thread; must not block.
 	 */
 	int (*resolve)(void *arg, const struct in6_addr *peer,
 		       const struct in6_addr *block, uint32_t off, uint32_t len,
 		       bool write, void **mem, struct iam_tcpx_token *tok);
-	/* After the copy.  A read: is the block still the requester's (if
-	 * not, the copy is discarded)?  A write: drop the hold; true. */
-	bool (*finish)(void *arg, bool write, const struct iam_tcpx_token *tok);
+	/* Drop the hold resolve took. */
+	void (*finish)(void *arg, bool write, const struct iam_tcpx_token *tok);
 	void *arg;
 };
 

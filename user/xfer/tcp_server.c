@@ -128,6 +128,29 @@ static void srv_answer(struct srv_conn *c, int status, uint32_t len)
 	c->state = SRV_SEND;
 }
 
+/*
+ * Send the answer built in obuf with its payload straight from mem (one
+ * copy, into the socket).  What the socket does not take now is copied
+ * behind the header in obuf and goes out as the socket drains, so mem is
+ * not needed after this returns.
+ */
+static void srv_send_from(struct srv_conn *c, const void *mem, uint32_t len)
+{
+	struct iovec iov[2] = { { c->obuf, sizeof(struct iam_data_rep) },
+				{ (void *)mem, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t k;
+
+	do {
+		k = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (k < 0 && errno == EINTR);
+	if (k < 0)
+		k = 0; /* srv_io sends it all, or finds the error */
+	c->sent = (uint32_t)k;
+	if (c->sent < c->outlen)
+		memcpy(c->obuf + sizeof(struct iam_data_rep), mem, len);
+}
+
 static void srv_serve(struct iam_tcpx_server *s, struct srv_conn *c)
 {
 	const struct iam_tcpx_access *a = &s->cfg.access;
@@ -148,17 +171,12 @@ static void srv_serve(struct iam_tcpx_server *s, struct srv_conn *c)
 	case IAM_DATA_READ:
 		err = a->resolve(a->arg, &c->peer, &block, off, len, false,
 				 &mem, &tok);
-		if (!err) {
-			memcpy(payload, mem, len);
-			/* Copied from a block that changed hands meanwhile:
-			 * those bytes are not the requester's to see. */
-			if (!a->finish(a->arg, false, &tok))
-				err = -EACCES;
-		}
 		if (err)
 			break;
 		srv_count(s, &s->stats.reads);
 		srv_answer(c, 0, len);
+		srv_send_from(c, mem, len);
+		a->finish(a->arg, false, &tok);
 		return;
 	case IAM_DATA_WRITE:
 		/* The block is held between resolve and finish, so it cannot
@@ -257,6 +275,10 @@ static bool srv_io(struct iam_tcpx_server *s, struct srv_conn *c)
 			srv_serve(s, c);
 			continue;
 		case SRV_SEND:
+			if (c->sent == c->outlen) {
+				k = 0;
+				goto sent;
+			}
 			k = send(c->fd, c->obuf + c->sent, c->outlen - c->sent,
 				 MSG_NOSIGNAL);
 			if (k < 0) {
@@ -266,13 +288,17 @@ static bool srv_io(struct iam_tcpx_server *s, struct srv_conn *c)
 					return false;
 				return srv_want_out(s, c, true);
 			}
+sent:
 			c->sent += (uint32_t)k;
 			if (c->sent < c->outlen)
 				continue;
 			c->state = SRV_HDR;
 			if (!srv_want_out(s, c, false))
 				return false;
-			continue;
+			/* One request in flight per connection: the next one
+			 * cannot be here before this answer, so go back to
+			 * epoll rather than try a read that fails. */
+			return true;
 		}
 	}
 }
