@@ -49,6 +49,7 @@ struct agent_borrower {
 	struct in6_addr addr; /* its agent address */
 	uint32_t router_id; /* its BGP id (community fn 10) */
 	uint64_t lease_end_ms; /* every allocation it holds ends then */
+	uint32_t lease_ms; /* granted: what it asked, at most --lease */
 	unsigned nallocs; /* live reservations and allocations */
 };
 

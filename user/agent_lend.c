@@ -153,6 +153,22 @@ static int lend_release(struct iam_agent *a, uint64_t id, uint32_t owner)
 	return err;
 }
 
+/* The borrower asks for a lease; it gets that, at most our --lease, and
+ * everything it holds now ends no earlier than that from now. */
+static void lend_lease_extend(struct iam_agent *a, uint32_t owner,
+			      uint32_t asked_ms)
+{
+	struct agent_borrower *b = &a->borrowers[owner - 1];
+	uint64_t end;
+
+	b->lease_ms = asked_ms && asked_ms < a->cfg.lease_ms ?
+			      asked_ms :
+			      (uint32_t)a->cfg.lease_ms;
+	end = iam_now_ms() + b->lease_ms;
+	if (b->lease_end_ms < end)
+		b->lease_end_ms = end;
+}
+
 static void lend_arm_expiry(struct iam_agent *a)
 {
 	uint64_t next = iam_pool_next_expiry(a->pool), now = iam_now_ms();
@@ -267,10 +283,7 @@ static void lend_reserve(struct iam_agent *a, struct iam_ctrl_conn *c,
 		return;
 	}
 	a->borrowers[owner - 1].nallocs++;
-	if (a->borrowers[owner - 1].lease_end_ms <
-	    iam_now_ms() + m->reserve.lease_ms)
-		a->borrowers[owner - 1].lease_end_ms =
-			iam_now_ms() + m->reserve.lease_ms;
+	lend_lease_extend(a, owner, m->reserve.lease_ms);
 	iam_pool_get(a->pool, id, &info, NULL, 0);
 	runs = calloc(info.nruns, sizeof(*runs));
 	wruns = calloc(info.nruns, sizeof(*wruns));
@@ -422,9 +435,9 @@ static void lend_confirm(struct iam_agent *a, struct iam_ctrl_conn *c,
 				a->bgp, &bp, a->borrowers[owner - 1].router_id,
 				info.rights);
 	}
-	a->borrowers[owner - 1].lease_end_ms = iam_now_ms() + a->cfg.lease_ms;
+	lend_lease_extend(a, owner, a->borrowers[owner - 1].lease_ms);
 	rep.confirmed.alloc_id = m->id.id;
-	rep.confirmed.lease_ms = (uint32_t)a->cfg.lease_ms;
+	rep.confirmed.lease_ms = a->borrowers[owner - 1].lease_ms;
 	rep.confirmed.nrkeys = a->rdma_srv ? info.nruns : 0;
 	rep.confirmed.rkeys = rkeys;
 	iam_ctrl_send(c, &rep);
@@ -488,8 +501,7 @@ static void lend_on_msg(struct iam_ctrl_conn *c, const struct iam_ctrl_msg *m,
 		owner = borrower_find(a, iam_ctrl_peer(c));
 		rep.type = IAM_CTRL_RENEWED;
 		if (owner) {
-			a->borrowers[owner - 1].lease_end_ms =
-				iam_now_ms() + m->renew.lease_ms;
+			lend_lease_extend(a, owner, m->renew.lease_ms);
 			rep.renewed.nallocs = a->borrowers[owner - 1].nallocs;
 		}
 		iam_ctrl_send(c, &rep);

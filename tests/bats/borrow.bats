@@ -24,7 +24,7 @@ setup_file() {
 	fab_agent 1 --pool 4M --local-budget 1M --cache 1M
 	fab_agent 2 --pool 8M --cache 1M
 	fab_agent 3 --pool 8M --cache 1M
-	fab_agent 4 --pool 64K --local-budget 0 --cache 1M
+	fab_agent 4 --pool 64K --local-budget 0 --cache 1M --lease 3s
 	for i in 1 2 3 4; do
 		fab_wait_eq 30 $M fab_status $i .total_blocks
 	done
@@ -114,23 +114,67 @@ teardown_file() {
 	[ "$drops1" -gt "$drops0" ]
 }
 
+@test "a lender refuses a block to anyone but its borrower" {
+	local mine victim
+	# h4 borrows one block (its budget for its own pool is 0): it now
+	# has a data connection past h3's XDP, to its own block.
+	run fab_client_start c4 4 --size 64K
+	[ "$output" = "ready 16 pages" ]
+	mine=$(fab_ctl 3 allocations --json | jq -r '.allocations[] | select(.borrower == "2001:db8:4:a:4::1") | .prefixes[0]' | cut -d/ -f1)
+	victim=$(fab_ctl 3 allocations --json | jq -r '.allocations[] | select(.borrower == "2001:db8:1:a:1::1") | .prefixes[0]' | cut -d/ -f1)
+	[ -n "$mine" ] && [ -n "$victim" ]
+	run fab_in 4 "$BUILD/tests/tools/iam-client" -i "$(fab_inst 4)" --steal "$victim" --via "$mine"
+	[ "$status" -eq 0 ]
+	[ "$output" = "read Permission denied" ]
+	# Its own block it may read.
+	run fab_in 4 "$BUILD/tests/tools/iam-client" -i "$(fab_inst 4)" --steal "$mine" --via "$mine"
+	[ "$output" = "read SUCCEEDED" ]
+}
+
 @test "a reserve for more than V fails cleanly and leaves nothing reserved" {
+	local v
+	v=$(fab_status 1 .available_blocks)
 	run fab_in 1 "$BUILD/tests/tools/iam-client" -i "$(fab_inst 1)" --size 64M
 	[ "$status" -eq 1 ]
 	[[ "$output" == "alloc-failed Cannot allocate memory: not enough memory in the fabric"* ]]
 	for i in 1 2 3 4; do
 		[ "$(fab_ctl $i allocations --json | jq '[.allocations[] | select(.state == "reserved")] | length')" = 0 ]
-		fab_wait_eq 10 $((M - 192)) fab_status $i .available_blocks
+		fab_wait_eq 10 $v fab_status $i .available_blocks
 	done
 }
 
+@test "a client that dies without freeing gives its memory back" {
+	local v pid
+	v=$(fab_status 1 .available_blocks)
+	run fab_client_start c3 1 --size 1M
+	[ "$output" = "ready 256 pages" ]
+	fab_wait_eq 10 $((v - 16)) fab_status 2 .available_blocks
+	kill -9 "$(cat "$FAB_DIR/c3.pid")"
+	for i in 1 2 3; do
+		fab_wait_eq 10 $v fab_status $i .available_blocks
+	done
+	grep -q "went away: freeing region" "$FAB_DIR/agent1.log"
+}
+
+@test "a borrower agent killed: its lender reclaims the blocks after the lease" {
+	local free
+	free=$(fab_status 3 .own_available_blocks)
+	kill -9 "$(fab_agent_pid 4)"
+	# h4 asked for a 3 s lease; h3 checks every second.
+	fab_wait_eq 8 $((free + 1)) fab_status 3 .own_available_blocks
+	[ "$(fab_ctl 3 allocations --json | jq '[.allocations[] | select(.borrower == "2001:db8:4:a:4::1")] | length')" = 0 ]
+	grep -q "lease of borrower 2001:db8:4:a:4::1 ran out" "$FAB_DIR/agent3.log"
+	fab_wait_eq 10 0 bash -c "ip netns exec $FAB_R birdc -s $FAB_DIR/bird.ctl show route all | grep -c '(65000, 10, 167772164)'" ||
+		{ fab_birdc show route all; tail -20 "$FAB_DIR/agent3.log"; false; }
+}
+
 @test "after free every lender is whole again and BIRD has no allocation" {
+	# h4 is gone: M lost its one block.
 	run fab_client c1 free
 	[ "$output" = freed ]
-	for i in 1 2 3 4; do
-		fab_wait_eq 10 $M fab_status $i .available_blocks
-	done
-	for i in 2 3; do
+	for i in 1 2 3; do
+		fab_wait_eq 10 $((M - 1)) fab_status $i .available_blocks
+		[ "$(fab_status $i .total_blocks)" = $((M - 1)) ]
 		[ "$(fab_status $i .own_available_blocks)" = "$(fab_status $i .own_total_blocks)" ]
 	done
 	fab_wait_eq 10 0 bash -c "ip netns exec $FAB_R birdc -s $FAB_DIR/bird.ctl show route all | grep -c '(65000, 10, '" ||

@@ -4,8 +4,13 @@
  *
  *   iam-client [-i NAME] --size SIZE      borrow, write the pattern, then
  *                                         obey commands on stdin
- *   iam-client [-i NAME] --steal BLOCK    from this host's agent address,
- *                                         read a block we do not hold
+ *   iam-client [-i NAME] --steal BLOCK [--via OWN]
+ *                                         from this host's agent address,
+ *                                         read a block we do not hold;
+ *                                         with --via, over a connection
+ *                                         to a block we do hold (past the
+ *                                         lender's XDP, so the lender's
+ *                                         own check must refuse)
  *
  * Commands (one per line; each answer is one line on stdout):
  *   verify        read every page back: "verified N lost L wrong W"
@@ -89,17 +94,19 @@ static void verify(uint8_t *mem, uint64_t npages, uint32_t v)
 	       (unsigned long long)lost, (unsigned long long)wrong);
 }
 
-static int steal(const char *instance, const char *block)
+static int steal(const char *instance, const char *block, const char *via)
 {
 	struct iam_ipc_status st;
-	struct in6_addr self, b;
+	struct in6_addr self, b, dst;
 	struct iam_xfer_conn *c;
 	struct iam_xfer_target t = { 0 };
 	const void *data;
 	int fd, err;
 
-	if (inet_pton(AF_INET6, block, &b) != 1) {
-		fprintf(stderr, "iam-client: bad block address %s\n", block);
+	if (inet_pton(AF_INET6, block, &b) != 1 ||
+	    inet_pton(AF_INET6, via ? via : block, &dst) != 1) {
+		fprintf(stderr, "iam-client: bad block address %s\n",
+			via ? via : block);
 		return 2;
 	}
 	fd = iam_ipc_connect(instance);
@@ -110,7 +117,7 @@ static int steal(const char *instance, const char *block)
 	}
 	close(fd);
 	memcpy(&self, st.self, 16);
-	err = iam_tcpx_connect(&self, &b, IAM_PORT_DATA, PAGE, 1500, &c);
+	err = iam_tcpx_connect(&self, &dst, IAM_PORT_DATA, PAGE, 1500, &c);
 	if (err) {
 		printf("connect %s\n", strerror(-err));
 		return 0;
@@ -128,9 +135,11 @@ int main(int argc, char **argv)
 		{ "instance", required_argument, NULL, 'i' },
 		{ "size", required_argument, NULL, 's' },
 		{ "steal", required_argument, NULL, 'S' },
+		{ "via", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *instance = IAM_INSTANCE_DEFAULT, *victim = NULL;
+	const char *instance = IAM_INSTANCE_DEFAULT, *victim = NULL,
+		   *via = NULL;
 	uint64_t size = 0, npages;
 	uint32_t version = 0;
 	char line[256];
@@ -150,12 +159,15 @@ int main(int argc, char **argv)
 		case 'S':
 			victim = optarg;
 			break;
+		case 'V':
+			via = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (victim)
-		return steal(instance, victim);
+		return steal(instance, victim, via);
 	if (!size || iam_set_instance(instance))
 		return 2;
 	size = (size + PAGE - 1) & ~(uint64_t)(PAGE - 1);
