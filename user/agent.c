@@ -81,6 +81,7 @@ struct agent_route {
 	struct iam_prefix p;
 	struct in6_addr via;
 	uint32_t ifindex;
+	enum iam_bgp_route_kind kind;
 	bool in_maps; /* has an iam_prefixes entry (pool or allocation) */
 };
 
@@ -188,7 +189,9 @@ static void agent_route_hook(void *ctx, const struct iam_bgp_prefix *bp,
 		return;
 	}
 	{
-		struct agent_route r = { .p = p, .ifindex = a->ifindex };
+		struct agent_route r = { .p = p,
+					 .ifindex = a->ifindex,
+					 .kind = best->kind };
 
 		/* A link-local next hop is only usable with its interface;
 		 * otherwise the global one, on the fabric interface. */
@@ -198,6 +201,14 @@ static void agent_route_hook(void *ctx, const struct iam_bgp_prefix *bp,
 		} else {
 			r.via = best->next_hop;
 		}
+		/* Most changes are a new V_i of a pool, up to 10 a second
+		 * per lender: nothing to do for the kernel, the XDP map or
+		 * the routes file (whose rename alone costs ~2 ms here). */
+		if (i >= 0 && routes[i].ifindex == r.ifindex &&
+		    !memcmp(&routes[i].via, &r.via, sizeof(r.via)) &&
+		    routes[i].kind == r.kind &&
+		    (r.kind == IAM_BGP_ROUTE_PLAIN || routes[i].in_maps))
+			return;
 		err = iam_nl_route_replace(a->nl, &p, &r.via, r.ifindex, ext,
 					   sizeof(ext));
 		if (err) {
