@@ -214,3 +214,15 @@ has_alloc_prefixes() {
 	run bb_birdc show protocols all agent_a
 	[[ $output == *Established* ]]
 }
+
+@test "iam-load: a BGP peer given twice is bad input, refused up front" {
+	local ns
+	need_agent
+	# In a namespace of its own, should the check ever let it start.
+	ns=$(iam_ns dup)
+	run -2 nsenter --net=/run/netns/"$ns" "$IAM_LOAD" --dev lo \
+		--instance "dup-$IAM_RUN" --pool 1M --net 2001:db8:9 \
+		--host 9:9 --asn 65000 --peer fd00:1::1,as=65000 \
+		--peer fd00:1::1,as=65001
+	[ "$output" = "iam-load: BGP: peer fd00:1::1 is given twice" ]
+}
