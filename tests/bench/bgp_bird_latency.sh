@@ -15,8 +15,9 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 N=${N:-40}
 if [ "$(id -u)" != 0 ] || ! command -v bird > /dev/null ||
+	! command -v jq > /dev/null ||
 	[ ! -x "$BUILD/tests/tools/iam-vlat" ] || [ ! -x "$BUILD/iam-load" ]; then
-	echo "bgp_bird_latency: skipped (needs root, bird2 and make tests)"
+	echo "bgp_bird_latency: skipped (needs root, bird2, jq and make tests)"
 	exit 0
 fi
 BATS_TEST_TMPDIR=$(mktemp -d /tmp/iam-bgplat.XXXXXX)
