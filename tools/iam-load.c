@@ -125,14 +125,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iam-load: %s\n", err);
 		return 2;
 	}
-	for (unsigned i = 0; i < cfg.npeers; i++) {
-		struct iam_bgp_peer_config pc;
+	if (cfg.npeers) {
+		/* The whole BGP configuration as the agent will hand it to
+		 * the speaker (agent_bgp_start), checked before anything is
+		 * touched: a peer given twice is bad input (exit 2), not a
+		 * runtime failure after XDP is up. */
+		struct iam_bgp_config *bc = calloc(1, sizeof(*bc));
 
-		if (iam_bgp_peer_parse(cfg.peers[i], &pc, err, sizeof(err))) {
-			fprintf(stderr, "iam-load: --peer %s: %s\n",
-				cfg.peers[i], err);
+		if (!bc)
+			return 1;
+		iam_bgp_config_init(bc);
+		bc->local_as = cfg.asn;
+		bc->router_id = cfg.router_id ? cfg.router_id : cfg.host;
+		bc->hold_time = (uint16_t)cfg.hold_time;
+		bc->npeers = cfg.npeers;
+		for (unsigned i = 0; i < cfg.npeers; i++) {
+			if (iam_bgp_peer_parse(cfg.peers[i], &bc->peers[i], err,
+					       sizeof(err))) {
+				fprintf(stderr, "iam-load: --peer %s: %s\n",
+					cfg.peers[i], err);
+				free(bc);
+				return 2;
+			}
+		}
+		if (iam_bgp_config_check(bc, err, sizeof(err))) {
+			fprintf(stderr, "iam-load: BGP: %s\n", err);
+			free(bc);
 			return 2;
 		}
+		free(bc);
 	}
 	{
 		char ident[64];

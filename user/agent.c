@@ -81,6 +81,8 @@ struct agent_route {
 	struct iam_prefix p;
 	struct in6_addr via;
 	uint32_t ifindex;
+	enum iam_bgp_route_kind kind;
+	bool in_maps; /* has an iam_prefixes entry (pool or allocation) */
 };
 
 static struct agent_route *routes;
@@ -158,20 +160,28 @@ static void agent_route_hook(void *ctx, const struct iam_bgp_prefix *bp,
 		return;
 	/* Only IAM routes: pools, allocations and agent addresses (a /128
 	 * with block address 1).  The agent is no general routing daemon;
-	 * whatever else the fabric carries is the host's business. */
+	 * whatever else the fabric carries is the host's business.  A route
+	 * we installed that stops being an IAM route (a router on the way
+	 * dropped its communities) goes like a withdrawn one. */
 	if (best && best->kind == IAM_BGP_ROUTE_PLAIN &&
 	    !(p.len == 128 && iam_addr_block(&p.addr) == IAM_CTRL_BLOCK_ADDR))
-		return;
+		best = NULL;
 	iam_addr_prefix_fmt(&p, pb, sizeof(pb));
 	if (!best) {
 		if (i < 0)
+			return;
+		/* Stopping: our own sessions going down take every learned
+		 * route with them, while the RELEASEs of what we borrowed
+		 * are still on their way to the lenders.  The routes stay
+		 * until agent_kernel_down() removes them all. */
+		if (a->stopping)
 			return;
 		err = iam_nl_route_del(a->nl, &p, &routes[i].via,
 				       routes[i].ifindex, ext, sizeof(ext));
 		if (err && err != -ESRCH)
 			iam_warn("removing route %s: %s%s%s", pb,
 				 strerror(-err), ext[0] ? ": " : "", ext);
-		if (best == NULL && bp->len < 128)
+		if (routes[i].in_maps)
 			iam_maps_prefix_del(a->maps, &p.addr, p.len);
 		routes[i] = routes[--nroutes];
 		routes_save(a);
@@ -179,7 +189,9 @@ static void agent_route_hook(void *ctx, const struct iam_bgp_prefix *bp,
 		return;
 	}
 	{
-		struct agent_route r = { .p = p, .ifindex = a->ifindex };
+		struct agent_route r = { .p = p,
+					 .ifindex = a->ifindex,
+					 .kind = best->kind };
 
 		/* A link-local next hop is only usable with its interface;
 		 * otherwise the global one, on the fabric interface. */
@@ -189,6 +201,14 @@ static void agent_route_hook(void *ctx, const struct iam_bgp_prefix *bp,
 		} else {
 			r.via = best->next_hop;
 		}
+		/* Most changes are a new V_i of a pool, up to 10 a second
+		 * per lender: nothing to do for the kernel, the XDP map or
+		 * the routes file (whose rename alone costs ~2 ms here). */
+		if (i >= 0 && routes[i].ifindex == r.ifindex &&
+		    !memcmp(&routes[i].via, &r.via, sizeof(r.via)) &&
+		    routes[i].kind == r.kind &&
+		    (r.kind == IAM_BGP_ROUTE_PLAIN || routes[i].in_maps))
+			return;
 		err = iam_nl_route_replace(a->nl, &p, &r.via, r.ifindex, ext,
 					   sizeof(ext));
 		if (err) {
@@ -197,12 +217,18 @@ static void agent_route_hook(void *ctx, const struct iam_bgp_prefix *bp,
 				 ext[0] ? ": " : "", ext);
 			return;
 		}
-		if (best->kind == IAM_BGP_ROUTE_POOL)
-			iam_maps_prefix_set(a->maps, &p.addr, p.len,
-					    IAM_KIND_REMOTE_POOL, 0);
-		else if (best->kind == IAM_BGP_ROUTE_ALLOC)
-			iam_maps_prefix_set(a->maps, &p.addr, p.len,
-					    IAM_KIND_ALLOCATION, 0);
+		/* Pools and allocations of every size (a one-block
+		 * allocation is a /128 too) have an XDP prefix entry; an
+		 * agent address has none. */
+		if (best->kind != IAM_BGP_ROUTE_PLAIN)
+			r.in_maps = !iam_maps_prefix_set(
+				a->maps, &p.addr, p.len,
+				best->kind == IAM_BGP_ROUTE_POOL ?
+					IAM_KIND_REMOTE_POOL :
+					IAM_KIND_ALLOCATION,
+				0);
+		else if (i >= 0 && routes[i].in_maps)
+			iam_maps_prefix_del(a->maps, &p.addr, p.len);
 		if (i < 0) {
 			if (nroutes == caproutes) {
 				unsigned cap = caproutes ? caproutes * 2 : 64;
@@ -300,6 +326,8 @@ static int agent_bgp_start(struct iam_agent *a)
 	bc->hold_time = (uint16_t)a->cfg.hold_time;
 	bc->listen_port = a->cfg.bgp_port;
 	bc->pool_update_rate = a->cfg.pool_update_rate;
+	_Static_assert(IAM_CONFIG_MAX_PEERS <= IAM_BGP_MAX_PEERS,
+		       "every configured peer fits the speaker's table");
 	for (unsigned i = 0; i < a->cfg.npeers; i++) {
 		rc = iam_bgp_peer_parse(a->cfg.peers[i], &bc->peers[i], err,
 					sizeof(err));

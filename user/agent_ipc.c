@@ -146,7 +146,6 @@ static int ipc_lender_cb(void *arg, const struct iam_bgp_lender *bl)
 {
 	struct ipc_list *l = arg;
 	struct iam_ipc_lender r = { 0 };
-	const char *p = bl->as_path;
 
 	memcpy(r.prefix, &bl->prefix.addr, 16);
 	r.plen = bl->prefix.len;
@@ -160,17 +159,14 @@ static int ipc_lender_cb(void *arg, const struct iam_bgp_lender *bl)
 	r.total_blocks = bl->total_blocks;
 	r.available_blocks = bl->avail_blocks;
 	r.age_ms = iam_now_ms() - bl->since_ms;
-	while (p && *p && r.as_path_len < 16) {
-		char *end;
-		unsigned long v = strtoul(p, &end, 10);
-
-		if (end == p)
-			break;
-		r.as_path[r.as_path_len++] = (uint32_t)v;
-		p = end;
-		while (*p == ' ')
-			p++;
-	}
+	/* The flattened path, not the text: "{65001 65002}" (an AS_SET)
+	 * is no list of numbers. */
+	_Static_assert(IAM_BGP_LENDER_PATH_MAX ==
+			       sizeof(r.as_path) / sizeof(r.as_path[0]),
+		       "iam_ipc_lender.as_path holds what the speaker keeps");
+	r.as_path_len = (uint8_t)bl->as_path_len;
+	memcpy(r.as_path, bl->as_path_asn,
+	       bl->as_path_len * sizeof(r.as_path[0]));
 	return ipc_more(l, &r, sizeof(r));
 }
 

@@ -127,12 +127,16 @@ fab_client_start() {
 	head -n 1 "$FAB_DIR/$name.out"
 }
 
+fab_lines_over() { [ "$(wc -l < "$1")" -gt "$2" ]; }
+
 fab_client() {
 	local name=$1 n
 	shift
 	n=$(wc -l < "$FAB_DIR/$name.out")
 	echo "$*" > "$FAB_DIR/$name.in"
-	iam_wait_for 60 test "$(wc -l < "$FAB_DIR/$name.out")" -gt "$n"
+	# The line count is taken at every try (a $(...) among the
+	# arguments would be taken once, and the wait would run out).
+	iam_wait_for 60 fab_lines_over "$FAB_DIR/$name.out" "$n"
 	tail -n 1 "$FAB_DIR/$name.out"
 }
 

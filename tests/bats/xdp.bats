@@ -117,10 +117,12 @@ block() {
 }
 
 # agent_gone: no XDP program, pin, address or route of the agent is left.
+# (`! cmd` never fails a test or function under set -e, unless it is the
+# last command: each check returns on its own.)
 agent_gone() {
-	! xdp_attached
-	[ ! -e "$PIN" ]
-	! ip -n "$A" -6 addr show | grep -q "$SELF/"
+	xdp_attached && return 1
+	[ ! -e "$PIN" ] || return 1
+	ip -n "$A" -6 addr show | grep -q "$SELF/" && return 1
 	! ip -n "$A" -6 route show table all | grep -q "^[a-z ]*$NET:$HOST:"
 }
 
@@ -195,7 +197,7 @@ agent_gone() {
 	wait $AGENT || true
 	# The kernel detached the program with the agent's link; the pins
 	# stay until the next start.
-	! xdp_attached
+	run ! xdp_attached
 	[ -e "$PIN/iam_stats" ]
 	agent_start
 	[ "$(bpftool -j map show pinned "$PIN/iam_stats" | jq .id)" != "$stale" ]

@@ -1,20 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# Time from a V_i change at one agent to the new V_i seen at another, with
+# Time from a V_i change at one agent to the new V seen at another, with
 # BIRD 2 between them as an iBGP route reflector (goal: <= 100 ms), and
 # beside it the same over a direct session between the two agents (no
-# router): the limit of the speakers and the kernel, measured in the same
-# run.  Agents are tests/tools/bgp-speak in namespaces on one bridge; both
-# stamp events with CLOCK_MONOTONIC, so their lines can be subtracted.
-# Changes are 150 ms apart, slower than the default rate limit (10/s), so
-# each is announced at once.  N=50 changes by default.
+# router): the limit of the agents and the kernel, measured in the same
+# run.  The agents are iam-load in namespaces on one bridge; the change is
+# real: a libiam client of agent A allocates 1M from A's own pool and
+# frees it again, and agent B's `status` is polled until its V follows
+# (tests/tools/iam-vlat).  Changes are 150 ms apart, slower than the
+# default rate limit (10/s), so each is announced at once.  N=40 changes
+# by default.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
-N=${N:-50}
+N=${N:-40}
 if [ "$(id -u)" != 0 ] || ! command -v bird > /dev/null ||
-	[ ! -x "$BUILD/tests/tools/bgp-speak" ]; then
-	echo "bgp_bird_latency: skipped (needs root, bird2 and make tests)"
+	! command -v jq > /dev/null ||
+	[ ! -x "$BUILD/tests/tools/iam-vlat" ] || [ ! -x "$BUILD/iam-load" ]; then
+	echo "bgp_bird_latency: skipped (needs root, bird2, jq and make tests)"
 	exit 0
 fi
 BATS_TEST_TMPDIR=$(mktemp -d /tmp/iam-bgplat.XXXXXX)
@@ -25,43 +28,34 @@ export BATS_TEST_TMPDIR
 . tests/bats/bird/bgp_bird.bash
 trap 'iam_cleanup; rm -rf "$BATS_TEST_TMPDIR"' EXIT
 
-# run A B: N changes on A's pool, each waited for on B; then the delays
-# (ms) between A's "avail V" and B's route with v=V: min median p90 max.
-run() {
-	local a=$1 b=$2 i v
-	for ((i = 1; i <= N; i++)); do
-		v=$((5000 - i))
-		bb_cmd "$a" "avail $v"
-		bb_wait "$b" "route 2001:db8:a::/96 kind=pool m=16384 v=$v " 5 > /dev/null || return 1
-		sleep 0.15
-	done
-	awk -v A="$IAM_TMP/$a.out" '
-		BEGIN { while ((getline l < A) > 0) { split(l, f, " ");
-			if (f[2] == "avail") t[f[3]] = f[1] } }
-		$2 == "route" && $3 == "2001:db8:a::/96" {
-			for (i = 4; i <= NF; i++) if ($i ~ /^v=/) v = substr($i, 3)
-			if ((v in t) && !(v in seen)) { seen[v] = 1; d[n++] = ($1 - t[v]) / 1000 } }
-		END { for (i = 1; i < n; i++) for (j = i; j > 0 && d[j - 1] > d[j]; j--) {
-				x = d[j]; d[j] = d[j - 1]; d[j - 1] = x }
-			printf "%d changes: min %.2f ms, median %.2f ms, p90 %.2f ms, max %.2f ms\n",
-			n, d[0], d[int((n - 1) / 2)], d[int((n - 1) * 0.9)], d[n - 1] }' "$IAM_TMP/$b.out"
+# agents PEER_A PEER_B: start A and B (AS 65000) with these --peer specs.
+agents() {
+	bb_agent a "$NS_A" --net 2001:db8:a --host a:1 --asn 65000 \
+		--router-id 10.0.0.1 --peer "$1" --pool 4M --cache 1M || return 1
+	bb_agent b "$NS_B" --net 2001:db8:b --host b:2 --asn 65000 \
+		--router-id 10.0.0.2 --peer "$2" --pool 4M --cache 1M || return 1
+	# B knows both pools, whole: V = 128
+	bb_wait_eq 20 128 bb_status b .available_blocks > /dev/null
+}
+
+# measure LABEL: N changes at A, each seen at B.
+measure() {
+	local out
+	out=$("$BUILD/tests/tools/iam-vlat" --at "a-$IAM_RUN" \
+		--seen-at "b-$IAM_RUN" -n "$N" --size 1M) || return 1
+	printf 'V_i change -> seen at the other agent, %s: %s\n' "$1" \
+		"$(sed -n 's/^seen //p' <<< "$out")"
+	printf '  of which the allocation or free at the first agent:   %s\n' \
+		"$(sed -n 's/^call //p' <<< "$out")"
 }
 
 bb_fabric || exit 1
 bb_bird rr || exit 1
-bb_speak a "$NS_A" --asn 65000 --router-id 10.0.0.1 \
-	--pool 2001:db8:a::/96,16384,5000,16 --peer fd00:1::1,as=65000
-bb_speak b "$NS_B" --asn 65000 --router-id 10.0.0.2 --peer fd00:1::1,as=65000
-bb_wait b 'route 2001:db8:a::/96 kind=pool' > /dev/null || exit 1
-printf 'V_i change -> seen at the other agent, through BIRD (route reflector): '
-run a b || exit 1
+agents fd00:1::1,as=65000 fd00:1::1,as=65000 || exit 1
+measure "through BIRD (route reflector)" || exit 1
 
-# The limit: the same two speakers peered directly, BIRD out of the way.
+# The limit: the same two agents peered directly, BIRD out of the way.
 kill "$(cat "$IAM_TMP/bird.pid")" 2> /dev/null
-bb_speak a2 "$NS_A" --asn 65000 --router-id 10.0.0.1 --port 1179 \
-	--pool 2001:db8:a::/96,16384,5000,16 --peer fd00:1::b,as=65000,port=1179
-bb_speak b2 "$NS_B" --asn 65000 --router-id 10.0.0.2 --port 1179 \
-	--peer fd00:1::a,as=65000,port=1179,passive
-bb_wait b2 'route 2001:db8:a::/96 kind=pool' > /dev/null || exit 1
-printf 'V_i change -> seen at the other agent, direct session (limit):    '
-run a2 b2 || exit 1
+bb_agent_stop a && bb_agent_stop b || exit 1
+agents fd00:1::b,as=65000 fd00:1::a,as=65000,passive || exit 1
+measure "direct session (limit)         " || exit 1

@@ -2,11 +2,14 @@
 # Helpers for tests with BIRD 2 as the agents' router: one namespace with
 # BIRD and a bridge, two agent namespaces on it (fd00:1::/64: BIRD ::1,
 # agent A ::a, agent B ::b), BIRD started from a template in this folder
-# with its own config, socket and pid file in the test's temp dir, and the
-# speakers run by tests/tools/bgp-speak with a control FIFO each.
-# Load tests/bats/lib.bash first; everything is removed by iam_cleanup.
+# with its own config, socket and pid file in the test's temp dir.  The
+# agents are either iam-load (bb_agent, driven with iamctl and iam-client)
+# or the speaker alone, tests/tools/bgp-speak (bb_speak, driven through a
+# control FIFO).  Load tests/bats/lib.bash first; everything is removed by
+# iam_cleanup.
 
 BGP_SPEAK=$BUILD/tests/tools/bgp-speak
+IAM_CLIENT=$BUILD/tests/tools/iam-client
 
 # bb_fabric: sets NS_RR, NS_A, NS_B.
 bb_fabric() {
@@ -42,6 +45,98 @@ bb_bird() {
 bb_birdc() {
 	birdc -s "$IAM_TMP/bird.sock" "$@"
 }
+
+# ---- iam-load agents ----------------------------------------------------
+
+# bb_agent NAME NS ARGS...: iam-load in NS on eth0, instance
+# NAME-$IAM_RUN, log in $IAM_TMP/NAME.log; waits until its socket answers.
+# Under `nsenter --net`, not `ip netns exec` (which mounts a /sys without
+# bpffs, where the agent pins its maps).
+bb_agent() {
+	local name=$1 ns=$2
+	shift 2
+	# nsenter execs iam-load: $! is the agent itself.  The agent must
+	# not hold bats' fd 3, or bats waits for it at the end of the test.
+	nsenter --net=/run/netns/"$ns" "$IAM_LOAD" --dev eth0 \
+		--instance "$name-$IAM_RUN" "$@" > "$IAM_TMP/$name.log" 2>&1 3>&- &
+	echo $! > "$IAM_TMP/$name.pid"
+	echo $! >> "$IAM_TMP/iam-pids"
+	disown $!
+	iam_wait_for 20 bb_ctl "$name" status ||
+		{ sed 's/^/# /' "$IAM_TMP/$name.log"; return 1; }
+}
+
+# bb_agent_stop NAME: SIGTERM, then wait until the agent has exited.
+bb_agent_stop() {
+	local pid
+	pid=$(cat "$IAM_TMP/$1.pid")
+	kill -TERM "$pid" || return 1
+	iam_wait_for 10 bash -c "! kill -0 $pid 2> /dev/null"
+}
+
+# bb_ctl NAME iamctl-args...  (the UNIX socket is the same in every
+# network namespace)
+bb_ctl() {
+	local name=$1
+	shift
+	"$IAMCTL" -i "$name-$IAM_RUN" "$@"
+}
+
+# bb_status NAME JQ: one value of NAME's `iamctl status --json`.
+bb_status() {
+	bb_ctl "$1" status --json | jq -r "$2"
+}
+
+# bb_lender NAME PREFIX: NAME's view of the pool PREFIX, one line:
+# "prefix M_i V_i block_size next_hop [as_path]", or nothing.
+bb_lender() {
+	bb_status "$1" ".lenders[] | select(.prefix == \"$2\") |
+		\"\(.prefix) \(.total_blocks) \(.available_blocks) \(.block_size) \(.next_hop) \(.as_path | tojson)\""
+}
+
+# bb_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
+bb_wait_eq() {
+	local t=$1 want=$2 got i
+	shift 2
+	for ((i = 0; i < t * 10; i++)); do
+		got=$("$@" 2> /dev/null)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "# waited ${t}s for '$want', last: '$got' from: $*"
+	return 1
+}
+
+# bb_client_start NAME AGENT NS ARGS...: iam-client for AGENT in NS,
+# reading commands from a FIFO kept open by a holder process; prints its
+# first line (ready ... or alloc-failed ...).
+bb_client_start() {
+	local name=$1 agent=$2 ns=$3
+	shift 3
+	mkfifo "$IAM_TMP/$name.in" || return 1
+	nsenter --net=/run/netns/"$ns" "$IAM_CLIENT" -i "$agent-$IAM_RUN" \
+		"$@" < "$IAM_TMP/$name.in" > "$IAM_TMP/$name.out" 2>&1 3>&- &
+	echo $! >> "$IAM_TMP/iam-pids"
+	sleep infinity > "$IAM_TMP/$name.in" 2> /dev/null 3>&- &
+	echo $! >> "$IAM_TMP/iam-pids"
+	iam_wait_for 30 grep -Eq '^(ready|alloc-failed)' "$IAM_TMP/$name.out"
+	head -n 1 "$IAM_TMP/$name.out"
+}
+
+bb_lines_over() { [ "$(wc -l < "$1")" -gt "$2" ]; }
+
+# bb_client NAME COMMAND: one command; prints the answer line.
+bb_client() {
+	local name=$1 n
+	shift
+	n=$(wc -l < "$IAM_TMP/$name.out")
+	echo "$*" > "$IAM_TMP/$name.in"
+	# The line count is taken at every try, not once.
+	iam_wait_for 30 bb_lines_over "$IAM_TMP/$name.out" "$n"
+	tail -n 1 "$IAM_TMP/$name.out"
+}
+
+# ---- the speaker alone ----------------------------------------------------
 
 # bb_speak NAME NS ARGS...: bgp-speak in NS; events and log in NAME.out.
 bb_speak() {
