@@ -31,9 +31,21 @@ const char *agent_addr_str(const struct in6_addr *a, char *buf)
 
 /* ---- the instance lock ------------------------------------------------ */
 
+static void agent_lock_path(const struct iam_agent *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.lock", IAM_RUN_DIR, a->cfg.instance);
+}
+
+/*
+ * One agent per instance: an exclusive flock on IAM_RUN_DIR/<inst>.lock.
+ * The file is removed on a clean exit (while still locked), so after
+ * taking the lock we check it is still the file at that path: if a
+ * stopping agent unlinked it meanwhile, we locked a ghost and try again.
+ */
 static int agent_lock(struct iam_agent *a)
 {
 	char path[128], pid[32];
+	struct stat st_fd, st_path;
 	ssize_t n;
 	int fd;
 
@@ -41,33 +53,54 @@ static int agent_lock(struct iam_agent *a)
 		iam_err("cannot create %s: %s", IAM_RUN_DIR, strerror(errno));
 		return -errno;
 	}
-	snprintf(path, sizeof(path), "%s/%s.lock", IAM_RUN_DIR,
-		 a->cfg.instance);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		iam_err("cannot open %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = -errno;
+	agent_lock_path(a, path, sizeof(path));
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			iam_err("cannot open %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int err = -errno;
 
-		n = pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = 0;
-		pid[strcspn(pid, "\n")] = 0;
-		if (err == -EWOULDBLOCK)
-			iam_err("instance \"%s\" is already running (pid %s); "
-				"stop it first or choose another --instance",
-				a->cfg.instance, pid[0] ? pid : "unknown");
-		else
-			iam_err("cannot lock %s: %s", path, strerror(-err));
+			n = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[n > 0 ? n : 0] = 0;
+			pid[strcspn(pid, "\n")] = 0;
+			if (err == -EWOULDBLOCK)
+				iam_err("instance \"%s\" is already running "
+					"(pid %s); stop it first or choose "
+					"another --instance",
+					a->cfg.instance,
+					pid[0] ? pid : "unknown");
+			else
+				iam_err("cannot lock %s: %s", path,
+					strerror(-err));
+			close(fd);
+			return err == -EWOULDBLOCK ? -EBUSY : err;
+		}
+		if (!fstat(fd, &st_fd) && !stat(path, &st_path) &&
+		    st_fd.st_ino == st_path.st_ino &&
+		    st_fd.st_dev == st_path.st_dev)
+			break;
 		close(fd);
-		return err == -EWOULDBLOCK ? -EBUSY : err;
 	}
 	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
 		iam_warn("cannot write the pid to %s", path);
 	a->lock_fd = fd;
 	return 0;
+}
+
+static void agent_unlock(struct iam_agent *a)
+{
+	char path[128];
+
+	if (a->lock_fd < 0)
+		return;
+	agent_lock_path(a, path, sizeof(path));
+	unlink(path);
+	close(a->lock_fd);
+	a->lock_fd = -1;
 }
 
 /* ---- kernel routes for what BGP learns -------------------------------- */
@@ -282,8 +315,6 @@ static void agent_peer_hook(void *ctx, const struct iam_bgp_peer_info *p)
 
 static bool agent_bgp_stopped;
 
-static void agent_maybe_exit(struct iam_agent *a);
-
 static void agent_stopped_hook(void *ctx)
 {
 	agent_bgp_stopped = true;
@@ -366,9 +397,12 @@ out:
 
 static struct iam_timer stop_timer;
 
-static void agent_maybe_exit(struct iam_agent *a)
+/* Stopping ends once BGP has said goodbye, every region is gone and
+ * every lender has answered our RELEASEs (or the grace period is over). */
+void agent_maybe_exit(struct iam_agent *a)
 {
-	if (a->stopping && agent_bgp_stopped && !a->regions)
+	if (a->stopping && agent_bgp_stopped && !a->regions &&
+	    !agent_borrow_pending(a))
 		iam_loop_stop(a->loop);
 }
 
@@ -558,8 +592,7 @@ static void agent_free(struct iam_agent *a)
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	iam_loop_destroy(a->loop);
-	if (a->lock_fd >= 0)
-		close(a->lock_fd);
+	agent_unlock(a);
 	free(a);
 }
 

@@ -189,6 +189,7 @@ struct iam_agent {
 	/* borrower side */
 	struct agent_lender lenders[IAM_AGENT_MAX_LENDERS];
 	uint64_t local_used; /* blocks of our pool used by local regions */
+	unsigned release_pending; /* RELEASEs sent, not yet answered */
 	uint64_t next_region_id;
 	struct agent_region *regions;
 
@@ -201,6 +202,8 @@ struct iam_agent {
 /* agent.c */
 int iam_agent_run(const struct iam_config *cfg);
 void agent_pool_changed(struct iam_agent *a);
+/* While stopping: exit the loop if nothing is left to wait for. */
+void agent_maybe_exit(struct iam_agent *a);
 const char *agent_addr_str(const struct in6_addr *a, char *buf);
 
 /* agent_lend.c */
@@ -229,6 +232,8 @@ int agent_borrow_foreach(struct iam_agent *a,
 				   const struct iam_ipc_alloc_rec *r),
 			 void *arg);
 int agent_lender_transport(struct iam_agent *a, const struct in6_addr *addr);
+/* Control requests still waiting for a lender's answer. */
+unsigned agent_borrow_pending(const struct iam_agent *a);
 /* Hooks of the fault thread, on the loop. */
 void agent_borrow_region_removed(struct iam_agent *a,
 				 struct iam_fault_region *fr);

@@ -232,6 +232,9 @@ static void release_done(struct iam_agent *a, struct agent_request *q,
 		iam_warn("release at a lender failed: %s (its lease will "
 			 "reclaim the blocks)",
 			 m ? m->error.msg : strerror(-err));
+	/* The last answer a stopping agent waited for? */
+	a->release_pending--;
+	agent_maybe_exit(a);
 }
 
 /* ---- regions: the two phases ------------------------------------------ */
@@ -286,6 +289,8 @@ static void region_release_parts(struct iam_agent *a, struct agent_region *r)
 			iam_warn("cannot send RELEASE of %llu; the lender's "
 				 "lease will reclaim it",
 				 (unsigned long long)p->id);
+		else
+			a->release_pending++;
 		p->reserved = p->confirmed = false;
 	}
 }
@@ -592,6 +597,7 @@ static void reserve_done(struct iam_agent *a, struct agent_request *q,
 struct candidate {
 	struct in6_addr agent;
 	uint64_t avail;
+	uint64_t since_ms;
 	uint32_t hops;
 };
 
@@ -606,8 +612,7 @@ static int cand_cb(void *arg, const struct iam_bgp_lender *bl)
 	struct cand_list *cl = arg;
 	struct candidate *c;
 
-	if (bl->local || !bl->avail_blocks ||
-	    bl->block_shift != cl->a->cfg.block_shift)
+	if (bl->local || bl->block_shift != cl->a->cfg.block_shift)
 		return 0;
 	if (cl->n == cl->cap) {
 		unsigned cap = cl->cap ? cl->cap * 2 : 16;
@@ -618,10 +623,24 @@ static int cand_cb(void *arg, const struct iam_bgp_lender *bl)
 		cl->c = nc;
 		cl->cap = cap;
 	}
-	c = &cl->c[cl->n++];
+	c = &cl->c[cl->n];
 	addr_agent_of(&bl->prefix.addr, &c->agent);
+	/* One agent, two pool routes: it restarted and its old pool is
+	 * not withdrawn yet.  Only its newest pool is real. */
+	for (unsigned i = 0; i < cl->n; i++) {
+		if (memcmp(&cl->c[i].agent, &c->agent, 16))
+			continue;
+		if (bl->since_ms > cl->c[i].since_ms) {
+			cl->c[i].avail = bl->avail_blocks;
+			cl->c[i].hops = bl->hops;
+			cl->c[i].since_ms = bl->since_ms;
+		}
+		return 0;
+	}
+	cl->n++;
 	c->avail = bl->avail_blocks;
 	c->hops = bl->hops;
+	c->since_ms = bl->since_ms;
 	return 0;
 }
 
@@ -691,10 +710,13 @@ static int region_plan(struct iam_agent *a, struct agent_region *r)
 		p->nblocks = local;
 	}
 	for (unsigned i = 0; i < cl.n && left; i++) {
-		struct agent_lender *l = lender_get(a, &cl.c[i].agent);
+		struct agent_lender *l;
 		struct agent_part *p;
 		uint64_t k = cl.c[i].avail < left ? cl.c[i].avail : left;
 
+		if (!k)
+			continue;
+		l = lender_get(a, &cl.c[i].agent);
 		if (!l) {
 			region_error(r, -EUSERS, "more than %d lenders",
 				     IAM_AGENT_MAX_LENDERS);
@@ -1045,6 +1067,11 @@ int agent_borrow_foreach(struct iam_agent *a,
 		}
 	}
 	return 0;
+}
+
+unsigned agent_borrow_pending(const struct iam_agent *a)
+{
+	return a->release_pending;
 }
 
 int agent_lender_transport(struct iam_agent *a, const struct in6_addr *addr)

@@ -75,4 +75,8 @@ iam_cleanup() {
 		done < "$IAM_TMP/iam-netns"
 		rm -f "$IAM_TMP/iam-netns"
 	fi
+	# What an agent killed with -9 leaves: its pins and run files.
+	rm -rf /sys/fs/bpf/iam/*"$IAM_RUN" 2> /dev/null
+	rm -f /run/iam/*"$IAM_RUN".* 2> /dev/null
+	true
 }
