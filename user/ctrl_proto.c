@@ -231,7 +231,6 @@ uint32_t iam_ctrl_rkey_get(const struct iam_ctrl_msg *m, uint32_t i)
 ssize_t iam_ctrl_encode(const struct iam_ctrl_msg *m, void *buf, size_t cap)
 {
 	struct iam_wr w;
-	uint8_t *lenp;
 	size_t n;
 
 	if (m->type > IAM_CTRL_TYPE_MAX || !body_len[m->type])
@@ -240,8 +239,7 @@ ssize_t iam_ctrl_encode(const struct iam_ctrl_msg *m, void *buf, size_t cap)
 	iam_wr_u8(&w, IAM_PROTO_VERSION);
 	iam_wr_u8(&w, m->type);
 	iam_wr_u16(&w, 0);
-	lenp = w.p;
-	iam_wr_u32(&w, 0); /* patched below */
+	iam_wr_u32(&w, 0); /* the length, patched below */
 	iam_wr_u32(&w, m->xid);
 	iam_wr_u32(&w, 0);
 
@@ -302,10 +300,7 @@ ssize_t iam_ctrl_encode(const struct iam_ctrl_msg *m, void *buf, size_t cap)
 	}
 	if (!iam_wr_ok(&w))
 		return -ENOSPC;
-	lenp[0] = (uint8_t)(w.len >> 24);
-	lenp[1] = (uint8_t)(w.len >> 16);
-	lenp[2] = (uint8_t)(w.len >> 8);
-	lenp[3] = (uint8_t)w.len;
+	iam_put32(w.p + 4, (uint32_t)w.len);
 	return (ssize_t)w.len;
 }
 

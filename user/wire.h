@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * wire.h - bounded reader and writer over byte buffers.
+ * wire.h - the bounded reader and writer every parser and encoder of
+ * outside bytes goes through (BGP, the control protocol).
  *
- * A reader never reads past its end: every get checks the bytes left, and
- * the first short read sets a sticky error, after which every get returns
- * zeros.  The caller checks iam_rd_ok() once at the end (OpenBGPD's habit:
- * fail on short buffers, never trust a length).  The writer is the mirror:
- * the first put that does not fit sets its error and writes nothing more.
- * Multi-byte values are big-endian (network byte order).
+ * A read past the end sets 'err', returns zero and moves nothing; a write
+ * past the capacity sets 'err' and writes nothing.  The caller checks
+ * 'err' once after a run of reads or writes, so no length check can be
+ * forgotten in between (OpenBGPD's habit: fail on short buffers, never
+ * trust a length).  Multi-octet values are big-endian: network byte
+ * order, as every protocol here puts them on the wire (RFC 4271, 4.1).
  */
 #ifndef IAM_WIRE_H
 #define IAM_WIRE_H
@@ -17,16 +18,43 @@
 #include <stdint.h>
 #include <string.h>
 
+static inline uint16_t iam_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t iam_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void iam_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void iam_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 struct iam_rd {
-	const uint8_t *p;
-	size_t left;
-	bool err;
+	const uint8_t *p; /* the buffer */
+	size_t len; /* its length */
+	size_t off; /* bytes read so far */
+	bool err; /* a read went past the end */
 };
 
 static inline void iam_rd_init(struct iam_rd *r, const void *p, size_t len)
 {
 	r->p = p;
-	r->left = len;
+	r->len = len;
+	r->off = 0;
 	r->err = false;
 }
 
@@ -35,47 +63,44 @@ static inline bool iam_rd_ok(const struct iam_rd *r)
 	return !r->err;
 }
 
-/* Bytes left; 0 after an error. */
 static inline size_t iam_rd_left(const struct iam_rd *r)
 {
-	return r->err ? 0 : r->left;
+	return r->len - r->off;
 }
 
+/* n bytes in place, or NULL (and err) if fewer remain. */
 static inline const uint8_t *iam_rd_take(struct iam_rd *r, size_t n)
 {
-	const uint8_t *p;
+	const uint8_t *q;
 
-	if (r->err || r->left < n) {
+	if (r->err || n > r->len - r->off) {
 		r->err = true;
 		return NULL;
 	}
-	p = r->p;
-	r->p += n;
-	r->left -= n;
-	return p;
+	q = r->p + r->off;
+	r->off += n;
+	return q;
 }
 
 static inline uint8_t iam_rd_u8(struct iam_rd *r)
 {
-	const uint8_t *p = iam_rd_take(r, 1);
+	const uint8_t *q = iam_rd_take(r, 1);
 
-	return p ? p[0] : 0;
+	return q ? q[0] : 0;
 }
 
 static inline uint16_t iam_rd_u16(struct iam_rd *r)
 {
-	const uint8_t *p = iam_rd_take(r, 2);
+	const uint8_t *q = iam_rd_take(r, 2);
 
-	return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+	return q ? iam_get16(q) : 0;
 }
 
 static inline uint32_t iam_rd_u32(struct iam_rd *r)
 {
-	const uint8_t *p = iam_rd_take(r, 4);
+	const uint8_t *q = iam_rd_take(r, 4);
 
-	return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			       (uint32_t)p[2] << 8 | p[3] :
-		   0;
+	return q ? iam_get32(q) : 0;
 }
 
 static inline uint64_t iam_rd_u64(struct iam_rd *r)
@@ -85,12 +110,13 @@ static inline uint64_t iam_rd_u64(struct iam_rd *r)
 	return hi << 32 | iam_rd_u32(r);
 }
 
+/* Copy n bytes out; zeros (and err) if fewer remain. */
 static inline void iam_rd_bytes(struct iam_rd *r, void *dst, size_t n)
 {
-	const uint8_t *p = iam_rd_take(r, n);
+	const uint8_t *q = iam_rd_take(r, n);
 
-	if (p)
-		memcpy(dst, p, n);
+	if (q)
+		memcpy(dst, q, n);
 	else
 		memset(dst, 0, n);
 }
@@ -101,16 +127,16 @@ static inline void iam_rd_skip(struct iam_rd *r, size_t n)
 }
 
 struct iam_wr {
-	uint8_t *p;
-	size_t left;
+	uint8_t *p; /* the buffer */
+	size_t cap; /* its capacity */
 	size_t len; /* bytes written so far */
-	bool err;
+	bool err; /* a write did not fit */
 };
 
 static inline void iam_wr_init(struct iam_wr *w, void *p, size_t cap)
 {
 	w->p = p;
-	w->left = cap;
+	w->cap = cap;
 	w->len = 0;
 	w->err = false;
 }
@@ -120,49 +146,42 @@ static inline bool iam_wr_ok(const struct iam_wr *w)
 	return !w->err;
 }
 
-static inline uint8_t *iam_wr_take(struct iam_wr *w, size_t n)
+/* Room for n bytes at the end, or NULL (and err). */
+static inline uint8_t *iam_wr_room(struct iam_wr *w, size_t n)
 {
-	uint8_t *p;
+	uint8_t *q;
 
-	if (w->err || w->left < n) {
+	if (w->err || n > w->cap - w->len) {
 		w->err = true;
 		return NULL;
 	}
-	p = w->p;
-	w->p += n;
-	w->left -= n;
+	q = w->p + w->len;
 	w->len += n;
-	return p;
+	return q;
 }
 
 static inline void iam_wr_u8(struct iam_wr *w, uint8_t v)
 {
-	uint8_t *p = iam_wr_take(w, 1);
+	uint8_t *q = iam_wr_room(w, 1);
 
-	if (p)
-		p[0] = v;
+	if (q)
+		q[0] = v;
 }
 
 static inline void iam_wr_u16(struct iam_wr *w, uint16_t v)
 {
-	uint8_t *p = iam_wr_take(w, 2);
+	uint8_t *q = iam_wr_room(w, 2);
 
-	if (p) {
-		p[0] = (uint8_t)(v >> 8);
-		p[1] = (uint8_t)v;
-	}
+	if (q)
+		iam_put16(q, v);
 }
 
 static inline void iam_wr_u32(struct iam_wr *w, uint32_t v)
 {
-	uint8_t *p = iam_wr_take(w, 4);
+	uint8_t *q = iam_wr_room(w, 4);
 
-	if (p) {
-		p[0] = (uint8_t)(v >> 24);
-		p[1] = (uint8_t)(v >> 16);
-		p[2] = (uint8_t)(v >> 8);
-		p[3] = (uint8_t)v;
-	}
+	if (q)
+		iam_put32(q, v);
 }
 
 static inline void iam_wr_u64(struct iam_wr *w, uint64_t v)
@@ -171,20 +190,20 @@ static inline void iam_wr_u64(struct iam_wr *w, uint64_t v)
 	iam_wr_u32(w, (uint32_t)v);
 }
 
-static inline void iam_wr_bytes(struct iam_wr *w, const void *src, size_t n)
+static inline void iam_wr_bytes(struct iam_wr *w, const void *v, size_t n)
 {
-	uint8_t *p = iam_wr_take(w, n);
+	uint8_t *q = iam_wr_room(w, n);
 
-	if (p)
-		memcpy(p, src, n);
+	if (q && n)
+		memcpy(q, v, n);
 }
 
 static inline void iam_wr_zero(struct iam_wr *w, size_t n)
 {
-	uint8_t *p = iam_wr_take(w, n);
+	uint8_t *q = iam_wr_room(w, n);
 
-	if (p)
-		memset(p, 0, n);
+	if (q)
+		memset(q, 0, n);
 }
 
 #endif /* IAM_WIRE_H */

@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	iam_bgp_attach_fd(bgp, 0, sv[0]);
 	if (sel & 2 && !(sel & 1)) {
 		memset(m, 0xff, 16);
-		iam_bgp_put16(m + 16, 19 + sizeof(open2));
+		iam_put16(m + 16, 19 + sizeof(open2));
 		m[18] = IAM_BGP_MSG_OPEN;
 		memcpy(m + 19, open2, sizeof(open2));
 		n = 19 + (int)sizeof(open2);

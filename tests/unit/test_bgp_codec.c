@@ -28,7 +28,7 @@ enum { PARSE, ERROR };
 static size_t mkmsg(uint8_t *out, uint8_t type, const uint8_t *body, size_t len)
 {
 	memset(out, 0xff, 16);
-	iam_bgp_put16(out + 16, (uint16_t)(len + IAM_BGP_HDR_LEN));
+	iam_put16(out + 16, (uint16_t)(len + IAM_BGP_HDR_LEN));
 	out[18] = type;
 	memcpy(out + IAM_BGP_HDR_LEN, body, len);
 	return len + IAM_BGP_HDR_LEN;

@@ -629,10 +629,10 @@ static void fsend_update(struct fake *f, const uint8_t *attrs, size_t len)
 	uint8_t m[IAM_BGP_MAX_MSG];
 
 	memset(m, 0xff, 16);
-	iam_bgp_put16(m + 16, (uint16_t)(len + 23));
+	iam_put16(m + 16, (uint16_t)(len + 23));
 	m[18] = IAM_BGP_MSG_UPDATE;
-	iam_bgp_put16(m + 19, 0);
-	iam_bgp_put16(m + 21, (uint16_t)len);
+	iam_put16(m + 19, 0);
+	iam_put16(m + 21, (uint16_t)len);
 	memcpy(m + 23, attrs, len);
 	fsend(f, m, len + 23);
 }
@@ -725,7 +725,7 @@ TEST(open_errors)
 			8, 2,	 6,    1, 4,  0,  1, 0, 1
 		};
 		memset(m, 0xff, 16);
-		iam_bgp_put16(m + 16, 19 + sizeof(open_v4only));
+		iam_put16(m + 16, 19 + sizeof(open_v4only));
 		m[18] = IAM_BGP_MSG_OPEN;
 		memcpy(m + 19, open_v4only, sizeof(open_v4only));
 		fsend(f, m, 19 + sizeof(open_v4only));
@@ -832,7 +832,7 @@ TEST(two_octet_peer_and_loops)
 	REQUIRE_EQ(iam_loop_create(&loop), 0);
 	a = fake_session(loop, f, &s, 4200000001u, 65002, false);
 	memset(m, 0xff, 16);
-	iam_bgp_put16(m + 16, 19 + sizeof(open2));
+	iam_put16(m + 16, 19 + sizeof(open2));
 	m[18] = IAM_BGP_MSG_OPEN;
 	memcpy(m + 19, open2, sizeof(open2));
 	fsend(f, m, 19 + sizeof(open2));

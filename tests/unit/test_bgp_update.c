@@ -319,10 +319,10 @@ static const struct body_vec {
 static size_t mkupdate(uint8_t *out, const uint8_t *attrs, size_t len)
 {
 	memset(out, 0xff, 16);
-	iam_bgp_put16(out + 16, (uint16_t)(len + 23));
+	iam_put16(out + 16, (uint16_t)(len + 23));
 	out[18] = IAM_BGP_MSG_UPDATE;
-	iam_bgp_put16(out + 19, 0);
-	iam_bgp_put16(out + 21, (uint16_t)len);
+	iam_put16(out + 19, 0);
+	iam_put16(out + 21, (uint16_t)len);
 	memcpy(out + 23, attrs, len);
 	return len + 23;
 }
@@ -336,8 +336,8 @@ static int decode(const uint8_t *attrs, size_t len, unsigned sess)
 {
 	struct iam_bgp_sess s = sess_of(sess);
 
-	iam_bgp_put16(body, 0);
-	iam_bgp_put16(body + 2, (uint16_t)len);
+	iam_put16(body, 0);
+	iam_put16(body + 2, (uint16_t)len);
 	memcpy(body + 4, attrs, len);
 	return iam_bgp_update_decode(body, len + 4, &s, &u);
 }
@@ -726,7 +726,7 @@ TEST(fuzz_seeds)
 		size_t n = bodies[i].len + 19;
 
 		memset(m, 0xff, 16);
-		iam_bgp_put16(m + 16, (uint16_t)n);
+		iam_put16(m + 16, (uint16_t)n);
 		m[18] = IAM_BGP_MSG_UPDATE;
 		memcpy(m + 19, bodies[i].body, bodies[i].len);
 		seed(bodies[i].name, m, n);

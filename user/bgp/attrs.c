@@ -56,20 +56,20 @@ static int aspath_widen(const uint8_t *p, size_t len, unsigned asz,
 			uint8_t *out, size_t cap, size_t *outlen,
 			bool *has_zero, bool *has_confed, const char **why)
 {
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 	size_t o = *outlen;
 
-	iam_bgp_rd_init(&r, p, len);
-	while (iam_bgp_rd_left(&r)) {
+	iam_rd_init(&r, p, len);
+	while (iam_rd_left(&r)) {
 		uint8_t type, n;
 		const uint8_t *q;
 
-		if (iam_bgp_rd_left(&r) < 2) {
+		if (iam_rd_left(&r) < 2) {
 			*why = "a segment header is cut short";
 			return -EBADMSG;
 		}
-		type = iam_bgp_rd_u8(&r);
-		n = iam_bgp_rd_u8(&r);
+		type = iam_rd_u8(&r);
+		n = iam_rd_u8(&r);
 		if (type < IAM_BGP_AS_SET || type > IAM_BGP_AS_CONFED_SET) {
 			*why = "unknown segment type";
 			return -EBADMSG;
@@ -78,7 +78,7 @@ static int aspath_widen(const uint8_t *p, size_t len, unsigned asz,
 			*why = "empty segment";
 			return -EBADMSG;
 		}
-		q = iam_bgp_rd_take(&r, (size_t)n * asz);
+		q = iam_rd_take(&r, (size_t)n * asz);
 		if (!q) {
 			*why = "a segment overruns the attribute";
 			return -EBADMSG;
@@ -92,12 +92,12 @@ static int aspath_widen(const uint8_t *p, size_t len, unsigned asz,
 		out[o++] = type;
 		out[o++] = n;
 		for (unsigned i = 0; i < n; i++) {
-			uint32_t as = asz == 4 ? iam_bgp_get32(q + 4 * i) :
-						 iam_bgp_get16(q + 2 * i);
+			uint32_t as = asz == 4 ? iam_get32(q + 4 * i) :
+						 iam_get16(q + 2 * i);
 
 			if (!as)
 				*has_zero = true;
-			iam_bgp_put32(out + o, as);
+			iam_put32(out + o, as);
 			o += 4;
 		}
 	}
@@ -125,7 +125,7 @@ uint32_t iam_bgp_aspath_first(const uint8_t *p, size_t len)
 {
 	if (len < 6 || p[0] != IAM_BGP_AS_SEQUENCE)
 		return 0;
-	return iam_bgp_get32(p + 2);
+	return iam_get32(p + 2);
 }
 
 uint32_t iam_bgp_aspath_origin(const uint8_t *p, size_t len)
@@ -138,9 +138,8 @@ uint32_t iam_bgp_aspath_origin(const uint8_t *p, size_t len)
 
 		if (end > len)
 			break;
-		as = type == IAM_BGP_AS_SEQUENCE && n ?
-			     iam_bgp_get32(p + end - 4) :
-			     0;
+		as = type == IAM_BGP_AS_SEQUENCE && n ? iam_get32(p + end - 4) :
+							0;
 		o = end;
 	}
 	return as;
@@ -152,7 +151,7 @@ bool iam_bgp_aspath_contains(const uint8_t *p, size_t len, uint32_t as)
 		uint8_t n = p[o + 1];
 
 		for (unsigned i = 0; i < n && o + 6 + 4 * i <= len; i++)
-			if (iam_bgp_get32(p + o + 2 + 4 * i) == as)
+			if (iam_get32(p + o + 2 + 4 * i) == as)
 				return true;
 		o += 2 + (size_t)n * 4;
 	}
@@ -169,7 +168,7 @@ unsigned iam_bgp_aspath_flatten(const uint8_t *p, size_t len, uint32_t *out,
 
 		for (unsigned i = 0; i < n && o + 6 + 4 * i <= len && k < max;
 		     i++)
-			out[k++] = iam_bgp_get32(p + o + 2 + 4 * i);
+			out[k++] = iam_get32(p + o + 2 + 4 * i);
 		o += 2 + (size_t)n * 4;
 	}
 	return k;
@@ -199,7 +198,7 @@ const char *iam_bgp_aspath_str(const uint8_t *p, size_t len, char *buf,
 
 			k = snprintf(seg, sizeof(seg), "%s%.*s%u%.*s",
 				     w ? " " : "", !seq && !i, &open[type],
-				     iam_bgp_get32(p + o + 2 + 4 * i),
+				     iam_get32(p + o + 2 + 4 * i),
 				     !seq && i == n - 1u, &close[type]);
 			if (w + (size_t)k + 5 > buflen) {
 				snprintf(buf + w, buflen - w, "%s",
@@ -372,7 +371,7 @@ static void dec_next_hop(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 	if (len != 4)
 		return attr_bad(c, IAM_BGP_ACT_WITHDRAW, IAM_BGP_UPD_LENGTH,
 				"length %u, not 4", len);
-	c->a->nexthop4 = iam_bgp_get32(v);
+	c->a->nexthop4 = iam_get32(v);
 }
 
 /* RFC 7606 7.4. */
@@ -381,7 +380,7 @@ static void dec_med(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 	if (len != 4)
 		return attr_bad(c, IAM_BGP_ACT_WITHDRAW, IAM_BGP_UPD_LENGTH,
 				"length %u, not 4", len);
-	c->a->med = iam_bgp_get32(v);
+	c->a->med = iam_get32(v);
 }
 
 /* RFC 7606 7.5: from an eBGP peer it is discarded whatever it holds. */
@@ -393,7 +392,7 @@ static void dec_local_pref(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 	if (len != 4)
 		return attr_bad(c, IAM_BGP_ACT_WITHDRAW, IAM_BGP_UPD_LENGTH,
 				"length %u, not 4", len);
-	c->a->local_pref = iam_bgp_get32(v);
+	c->a->local_pref = iam_get32(v);
 }
 
 /* RFC 7606 7.6: wrong length -> attribute discard. */
@@ -413,11 +412,11 @@ static void dec_aggregator(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 	if (len != want)
 		return attr_bad(c, IAM_BGP_ACT_DISCARD, IAM_BGP_UPD_LENGTH,
 				"length %u, not %u", len, want);
-	if (!(want == 8 ? iam_bgp_get32(v) : iam_bgp_get16(v)))
+	if (!(want == 8 ? iam_get32(v) : iam_get16(v)))
 		return attr_bad(c, IAM_BGP_ACT_DISCARD, 0, "AS 0");
 	c->a->has_aggr = true;
-	c->a->aggr_as = want == 8 ? iam_bgp_get32(v) : iam_bgp_get16(v);
-	c->a->aggr_id = iam_bgp_get32(v + want - 4);
+	c->a->aggr_as = want == 8 ? iam_get32(v) : iam_get16(v);
+	c->a->aggr_id = iam_get32(v + want - 4);
 }
 
 /* A list attribute of unit-octet entries: RFC 7606 7.8 (communities),
@@ -462,7 +461,7 @@ static void dec_originator(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 	if (len != 4)
 		return attr_bad(c, IAM_BGP_ACT_WITHDRAW, IAM_BGP_UPD_LENGTH,
 				"length %u, not 4", len);
-	c->a->originator_id = iam_bgp_get32(v);
+	c->a->originator_id = iam_get32(v);
 }
 
 static void dec_cluster(struct attr_ctx *c, const uint8_t *v, uint16_t len)
@@ -483,17 +482,17 @@ static void dec_cluster(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 static void dec_mp_reach(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 {
 	struct iam_bgp_attrs *a = c->a;
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 	const uint8_t *nh;
 	uint16_t afi;
 	uint8_t safi, nhl;
 
-	iam_bgp_rd_init(&r, v, len);
-	afi = iam_bgp_rd_u16(&r);
-	safi = iam_bgp_rd_u8(&r);
-	nhl = iam_bgp_rd_u8(&r);
-	nh = iam_bgp_rd_take(&r, nhl);
-	iam_bgp_rd_u8(&r); /* reserved (was SNPA count), ignored */
+	iam_rd_init(&r, v, len);
+	afi = iam_rd_u16(&r);
+	safi = iam_rd_u8(&r);
+	nhl = iam_rd_u8(&r);
+	nh = iam_rd_take(&r, nhl);
+	iam_rd_u8(&r); /* reserved (was SNPA count), ignored */
 	if (r.err)
 		return attr_bad(c, IAM_BGP_ACT_RESET, IAM_BGP_UPD_OPTIONAL,
 				"cut short (length %u)", len);
@@ -507,7 +506,7 @@ static void dec_mp_reach(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 		memcpy(&a->nh_ll, nh + 16, 16);
 	a->nh_len = nhl;
 	a->reach.p = v + r.off;
-	a->reach.len = (uint16_t)iam_bgp_rd_left(&r);
+	a->reach.len = (uint16_t)iam_rd_left(&r);
 	/* RFC 7606 5.3: syntactically incorrect NLRI -> session reset. */
 	if (iam_bgp_nlri_check(a->reach.p, a->reach.len, 128) < 0)
 		return attr_bad(c, IAM_BGP_ACT_RESET, IAM_BGP_UPD_OPTIONAL,
@@ -525,7 +524,7 @@ static void dec_mp_unreach(struct attr_ctx *c, const uint8_t *v, uint16_t len)
 	if (len < 3)
 		return attr_bad(c, IAM_BGP_ACT_RESET, IAM_BGP_UPD_OPTIONAL,
 				"cut short (length %u)", len);
-	afi = iam_bgp_get16(v);
+	afi = iam_get16(v);
 	safi = v[2];
 	if (afi != IAM_BGP_AFI_IPV6 || safi != IAM_BGP_SAFI_UNICAST)
 		return;
@@ -573,7 +572,7 @@ static void dec_as4_aggregator(struct attr_ctx *c, const uint8_t *v,
 		return attr_bad(c, IAM_BGP_ACT_DISCARD, 0, "length %u, not 8",
 				len);
 	c->as4_aggr = true;
-	c->as4_aggr_as = iam_bgp_get32(v);
+	c->as4_aggr_as = iam_get32(v);
 }
 
 #define O IAM_BGP_AF_OPTIONAL
@@ -647,7 +646,7 @@ void iam_bgp_attrs_decode(const uint8_t *attrs, size_t len,
 {
 	struct iam_bgp_attrs *a = &u->a;
 	struct attr_ctx *c, cbuf;
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 	bool reach;
 
 	c = &cbuf;
@@ -657,25 +656,25 @@ void iam_bgp_attrs_decode(const uint8_t *attrs, size_t len,
 	c->as4len = 0;
 	c->as4_ok = false;
 	c->as4_aggr = false;
-	iam_bgp_rd_init(&r, attrs, len);
-	while (iam_bgp_rd_left(&r) && u->action != IAM_BGP_ACT_RESET) {
+	iam_rd_init(&r, attrs, len);
+	while (iam_rd_left(&r) && u->action != IAM_BGP_ACT_RESET) {
 		const struct attr_desc *d;
 		const uint8_t *start = r.p + r.off, *v;
 		uint8_t flags, type;
 		uint16_t alen;
 
-		if (iam_bgp_rd_left(&r) < 3) {
+		if (iam_rd_left(&r) < 3) {
 			attrs_overrun(c, nlri4_present,
 				      "octets left over after the last one");
 			break;
 		}
-		flags = iam_bgp_rd_u8(&r);
-		type = iam_bgp_rd_u8(&r);
+		flags = iam_rd_u8(&r);
+		type = iam_rd_u8(&r);
 		/* RFC 4271 4.3: Extended Length is allowed on any
 		 * attribute; its use does not make a flag error. */
-		alen = flags & IAM_BGP_AF_EXTLEN ? iam_bgp_rd_u16(&r) :
-						   iam_bgp_rd_u8(&r);
-		v = iam_bgp_rd_take(&r, alen);
+		alen = flags & IAM_BGP_AF_EXTLEN ? iam_rd_u16(&r) :
+						   iam_rd_u8(&r);
+		v = iam_rd_take(&r, alen);
 		if (r.err) {
 			char what[64];
 
@@ -804,30 +803,28 @@ void iam_bgp_attrs_decode(const uint8_t *attrs, size_t len,
 
 /* ---- encoding -------------------------------------------------------- */
 
-static void attr_hdr(struct iam_bgp_wr *w, uint8_t flags, uint8_t type,
-		     size_t len)
+static void attr_hdr(struct iam_wr *w, uint8_t flags, uint8_t type, size_t len)
 {
 	if (len > 255) {
-		iam_bgp_wr_u8(w, flags | IAM_BGP_AF_EXTLEN);
-		iam_bgp_wr_u8(w, type);
-		iam_bgp_wr_u16(w, (uint16_t)len);
+		iam_wr_u8(w, flags | IAM_BGP_AF_EXTLEN);
+		iam_wr_u8(w, type);
+		iam_wr_u16(w, (uint16_t)len);
 	} else {
-		iam_bgp_wr_u8(w, flags);
-		iam_bgp_wr_u8(w, type);
-		iam_bgp_wr_u8(w, (uint8_t)len);
+		iam_wr_u8(w, flags);
+		iam_wr_u8(w, type);
+		iam_wr_u8(w, (uint8_t)len);
 	}
 }
 
-void iam_bgp_nlri_put(struct iam_bgp_wr *w, const struct iam_bgp_prefix *p)
+void iam_bgp_nlri_put(struct iam_wr *w, const struct iam_bgp_prefix *p)
 {
 	unsigned bytes = (p->len + 7u) / 8;
 
-	iam_bgp_wr_u8(w, p->len);
-	iam_bgp_wr_bytes(w, p->addr.s6_addr, bytes);
+	iam_wr_u8(w, p->len);
+	iam_wr_bytes(w, p->addr.s6_addr, bytes);
 }
 
-void iam_bgp_attrs_encode(struct iam_bgp_wr *w,
-			  const struct iam_bgp_out_attrs *a,
+void iam_bgp_attrs_encode(struct iam_wr *w, const struct iam_bgp_out_attrs *a,
 			  const struct iam_bgp_prefix *p, unsigned n)
 {
 	size_t mp = 5 + (a->has_nh_ll ? 32 : 16);
@@ -836,51 +833,50 @@ void iam_bgp_attrs_encode(struct iam_bgp_wr *w,
 	for (unsigned i = 0; i < n; i++)
 		mp += 1 + (p[i].len + 7u) / 8;
 	attr_hdr(w, IAM_BGP_AF_OPTIONAL, IAM_BGP_A_MP_REACH, mp);
-	iam_bgp_wr_u16(w, IAM_BGP_AFI_IPV6);
-	iam_bgp_wr_u8(w, IAM_BGP_SAFI_UNICAST);
-	iam_bgp_wr_u8(w, a->has_nh_ll ? 32 : 16);
-	iam_bgp_wr_bytes(w, &a->nh, 16);
+	iam_wr_u16(w, IAM_BGP_AFI_IPV6);
+	iam_wr_u8(w, IAM_BGP_SAFI_UNICAST);
+	iam_wr_u8(w, a->has_nh_ll ? 32 : 16);
+	iam_wr_bytes(w, &a->nh, 16);
 	if (a->has_nh_ll)
-		iam_bgp_wr_bytes(w, &a->nh_ll, 16);
-	iam_bgp_wr_u8(w, 0);
+		iam_wr_bytes(w, &a->nh_ll, 16);
+	iam_wr_u8(w, 0);
 	for (unsigned i = 0; i < n; i++)
 		iam_bgp_nlri_put(w, &p[i]);
 
 	attr_hdr(w, IAM_BGP_AF_TRANSITIVE, IAM_BGP_A_ORIGIN, 1);
-	iam_bgp_wr_u8(w, IAM_BGP_ORIGIN_IGP);
+	iam_wr_u8(w, IAM_BGP_ORIGIN_IGP);
 	if (a->ibgp) {
 		/* RFC 4271 5.1.2: an empty AS_PATH inside our AS. */
 		attr_hdr(w, IAM_BGP_AF_TRANSITIVE, IAM_BGP_A_AS_PATH, 0);
 		attr_hdr(w, IAM_BGP_AF_TRANSITIVE, IAM_BGP_A_LOCAL_PREF, 4);
-		iam_bgp_wr_u32(w, a->local_pref);
+		iam_wr_u32(w, a->local_pref);
 	} else if (a->as4) {
 		attr_hdr(w, IAM_BGP_AF_TRANSITIVE, IAM_BGP_A_AS_PATH, 6);
-		iam_bgp_wr_u8(w, IAM_BGP_AS_SEQUENCE);
-		iam_bgp_wr_u8(w, 1);
-		iam_bgp_wr_u32(w, a->local_as);
+		iam_wr_u8(w, IAM_BGP_AS_SEQUENCE);
+		iam_wr_u8(w, 1);
+		iam_wr_u32(w, a->local_as);
 	} else {
 		/* RFC 6793 4.2.2: AS_TRANS in AS_PATH, the real AS in
 		 * AS4_PATH, for a peer that only knows two octets. */
 		attr_hdr(w, IAM_BGP_AF_TRANSITIVE, IAM_BGP_A_AS_PATH, 4);
-		iam_bgp_wr_u8(w, IAM_BGP_AS_SEQUENCE);
-		iam_bgp_wr_u8(w, 1);
-		iam_bgp_wr_u16(w,
-			       big ? IAM_BGP_AS_TRANS : (uint16_t)a->local_as);
+		iam_wr_u8(w, IAM_BGP_AS_SEQUENCE);
+		iam_wr_u8(w, 1);
+		iam_wr_u16(w, big ? IAM_BGP_AS_TRANS : (uint16_t)a->local_as);
 		if (big) {
 			attr_hdr(w, IAM_BGP_AF_OPTIONAL | IAM_BGP_AF_TRANSITIVE,
 				 IAM_BGP_A_AS4_PATH, 6);
-			iam_bgp_wr_u8(w, IAM_BGP_AS_SEQUENCE);
-			iam_bgp_wr_u8(w, 1);
-			iam_bgp_wr_u32(w, a->local_as);
+			iam_wr_u8(w, IAM_BGP_AS_SEQUENCE);
+			iam_wr_u8(w, 1);
+			iam_wr_u32(w, a->local_as);
 		}
 	}
 	if (a->nlcomm) {
 		attr_hdr(w, IAM_BGP_AF_OPTIONAL | IAM_BGP_AF_TRANSITIVE,
 			 IAM_BGP_A_LARGE_COMMUNITY, 12u * a->nlcomm);
 		for (unsigned i = 0; i < a->nlcomm; i++) {
-			iam_bgp_wr_u32(w, a->lcomm[i].global);
-			iam_bgp_wr_u32(w, a->lcomm[i].local1);
-			iam_bgp_wr_u32(w, a->lcomm[i].local2);
+			iam_wr_u32(w, a->lcomm[i].global);
+			iam_wr_u32(w, a->lcomm[i].local1);
+			iam_wr_u32(w, a->lcomm[i].local2);
 		}
 	}
 }

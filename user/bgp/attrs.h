@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "bgp/bgp.h"
-#include "bgp/buf.h"
+#include "wire.h"
 
 /* Attribute type codes (IANA "BGP Path Attributes"). */
 enum {
@@ -211,11 +211,10 @@ struct iam_bgp_out_attrs {
  * AS_PATH (ours for eBGP; AS_TRANS plus AS4_PATH toward a two-octet peer,
  * RFC 6793 4.2.2), LOCAL_PREF (iBGP), LARGE_COMMUNITY.
  */
-void iam_bgp_attrs_encode(struct iam_bgp_wr *w,
-			  const struct iam_bgp_out_attrs *a,
+void iam_bgp_attrs_encode(struct iam_wr *w, const struct iam_bgp_out_attrs *a,
 			  const struct iam_bgp_prefix *p, unsigned n);
 
 /* IPv6 NLRI encoding of one prefix (RFC 4760, section 5). */
-void iam_bgp_nlri_put(struct iam_bgp_wr *w, const struct iam_bgp_prefix *p);
+void iam_bgp_nlri_put(struct iam_wr *w, const struct iam_bgp_prefix *p);
 
 #endif /* IAM_BGP_ATTRS_H */

@@ -24,7 +24,7 @@ static void set_err16(struct iam_bgp_error *err, uint8_t code, uint8_t subcode,
 {
 	uint8_t d[2];
 
-	iam_bgp_put16(d, v);
+	iam_put16(d, v);
 	set_err(err, code, subcode, d, 2);
 }
 
@@ -46,7 +46,7 @@ int iam_bgp_header_check(const uint8_t *buf, size_t len, uint8_t *type,
 			return -EBADMSG;
 		}
 	}
-	mlen = iam_bgp_get16(buf + 16);
+	mlen = iam_get16(buf + 16);
 	*type = buf[18];
 	switch (*type) {
 	case IAM_BGP_MSG_OPEN:
@@ -99,14 +99,14 @@ bool iam_bgp_open_has_mp(const struct iam_bgp_open *o, uint16_t afi,
 static int caps_decode(const uint8_t *p, size_t len, struct iam_bgp_open *o,
 		       struct iam_bgp_error *err)
 {
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 
 	o->caps = true;
-	iam_bgp_rd_init(&r, p, len);
-	while (iam_bgp_rd_left(&r)) {
-		uint8_t code = iam_bgp_rd_u8(&r);
-		uint8_t clen = iam_bgp_rd_u8(&r);
-		const uint8_t *v = iam_bgp_rd_take(&r, clen);
+	iam_rd_init(&r, p, len);
+	while (iam_rd_left(&r)) {
+		uint8_t code = iam_rd_u8(&r);
+		uint8_t clen = iam_rd_u8(&r);
+		const uint8_t *v = iam_rd_take(&r, clen);
 
 		if (r.err)
 			goto malformed;
@@ -115,8 +115,8 @@ static int caps_decode(const uint8_t *p, size_t len, struct iam_bgp_open *o,
 			if (clen != 4)
 				goto malformed;
 			if (o->nmp < IAM_BGP_MP_MAX &&
-			    !iam_bgp_open_has_mp(o, iam_bgp_get16(v), v[3])) {
-				o->mp[o->nmp].afi = iam_bgp_get16(v);
+			    !iam_bgp_open_has_mp(o, iam_get16(v), v[3])) {
+				o->mp[o->nmp].afi = iam_get16(v);
 				o->mp[o->nmp].safi = v[3];
 				o->nmp++;
 			}
@@ -131,7 +131,7 @@ static int caps_decode(const uint8_t *p, size_t len, struct iam_bgp_open *o,
 			if (clen != 4)
 				goto malformed;
 			o->as4_cap = true;
-			o->as4 = iam_bgp_get32(v);
+			o->as4 = iam_get32(v);
 			break;
 		default:
 			break;
@@ -147,17 +147,17 @@ malformed:
 int iam_bgp_open_decode(const uint8_t *body, size_t len, struct iam_bgp_open *o,
 			struct iam_bgp_error *err)
 {
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 	size_t optlen;
 	bool ext = false;
 
 	memset(o, 0, sizeof(*o));
-	iam_bgp_rd_init(&r, body, len);
-	o->version = iam_bgp_rd_u8(&r);
-	o->my_as = iam_bgp_rd_u16(&r);
-	o->hold_time = iam_bgp_rd_u16(&r);
-	o->bgp_id = iam_bgp_rd_u32(&r);
-	optlen = iam_bgp_rd_u8(&r);
+	iam_rd_init(&r, body, len);
+	o->version = iam_rd_u8(&r);
+	o->my_as = iam_rd_u16(&r);
+	o->hold_time = iam_rd_u16(&r);
+	o->bgp_id = iam_rd_u32(&r);
+	optlen = iam_rd_u8(&r);
 	if (r.err) {
 		set_err16(err, IAM_BGP_ERR_HEADER, IAM_BGP_HDR_BAD_LENGTH,
 			  (uint16_t)(len + IAM_BGP_HDR_LEN));
@@ -165,18 +165,18 @@ int iam_bgp_open_decode(const uint8_t *body, size_t len, struct iam_bgp_open *o,
 	}
 	/* RFC 9072 2: Non-Ext OP Len 255 and Non-Ext OP Type 255 announce
 	 * two-octet lengths. */
-	if (optlen == 255 && iam_bgp_rd_left(&r) >= 3 && body[r.off] == 255) {
-		iam_bgp_rd_u8(&r);
-		optlen = iam_bgp_rd_u16(&r);
+	if (optlen == 255 && iam_rd_left(&r) >= 3 && body[r.off] == 255) {
+		iam_rd_u8(&r);
+		optlen = iam_rd_u16(&r);
 		ext = true;
 	}
 	/* The parameters must fill the rest of the message exactly. */
-	if (optlen != iam_bgp_rd_left(&r))
+	if (optlen != iam_rd_left(&r))
 		goto malformed;
-	while (iam_bgp_rd_left(&r)) {
-		uint8_t type = iam_bgp_rd_u8(&r);
-		size_t plen = ext ? iam_bgp_rd_u16(&r) : iam_bgp_rd_u8(&r);
-		const uint8_t *v = iam_bgp_rd_take(&r, plen);
+	while (iam_rd_left(&r)) {
+		uint8_t type = iam_rd_u8(&r);
+		size_t plen = ext ? iam_rd_u16(&r) : iam_rd_u8(&r);
+		const uint8_t *v = iam_rd_take(&r, plen);
 
 		if (r.err)
 			goto malformed;
@@ -264,7 +264,7 @@ int iam_bgp_nlri_check(const uint8_t *p, size_t len, unsigned maxbits)
 void iam_bgp_nlri_begin(struct iam_bgp_nlri_it *it,
 			const struct iam_bgp_span *s)
 {
-	iam_bgp_rd_init(&it->r, s->p, s->len);
+	iam_rd_init(&it->r, s->p, s->len);
 }
 
 bool iam_bgp_nlri_next(struct iam_bgp_nlri_it *it, struct iam_bgp_prefix *p)
@@ -272,12 +272,12 @@ bool iam_bgp_nlri_next(struct iam_bgp_nlri_it *it, struct iam_bgp_prefix *p)
 	const uint8_t *q;
 	uint8_t bits;
 
-	if (!iam_bgp_rd_left(&it->r))
+	if (!iam_rd_left(&it->r))
 		return false;
-	bits = iam_bgp_rd_u8(&it->r);
+	bits = iam_rd_u8(&it->r);
 	if (bits > 128)
 		return false;
-	q = iam_bgp_rd_take(&it->r, (bits + 7u) / 8);
+	q = iam_rd_take(&it->r, (bits + 7u) / 8);
 	if (!q)
 		return false;
 	memset(p, 0, sizeof(*p));
@@ -305,18 +305,18 @@ int iam_bgp_update_decode(const uint8_t *body, size_t len,
 			  const struct iam_bgp_sess *s,
 			  struct iam_bgp_update *u)
 {
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 	const uint8_t *w, *at;
 	uint16_t wlen, alen;
 	uint64_t only_unreach[4] = { 1ull << IAM_BGP_A_MP_UNREACH };
 
 	update_reset(u);
-	iam_bgp_rd_init(&r, body, len);
+	iam_rd_init(&r, body, len);
 	/* RFC 4271 6.3: the two lengths must fit the message, else
 	 * Malformed Attribute List (RFC 7606 keeps the session reset: the
 	 * NLRI cannot be found). */
-	wlen = iam_bgp_rd_u16(&r);
-	w = iam_bgp_rd_take(&r, wlen);
+	wlen = iam_rd_u16(&r);
+	w = iam_rd_take(&r, wlen);
 	if (r.err) {
 		iam_bgp_update_problem(u, IAM_BGP_ACT_RESET, IAM_BGP_ERR_UPDATE,
 				       IAM_BGP_UPD_MALFORMED_LIST, NULL, 0,
@@ -324,8 +324,8 @@ int iam_bgp_update_decode(const uint8_t *body, size_t len,
 				       wlen);
 		return -EBADMSG;
 	}
-	alen = iam_bgp_rd_u16(&r);
-	at = iam_bgp_rd_take(&r, alen);
+	alen = iam_rd_u16(&r);
+	at = iam_rd_take(&r, alen);
 	if (r.err) {
 		iam_bgp_update_problem(
 			u, IAM_BGP_ACT_RESET, IAM_BGP_ERR_UPDATE,
@@ -335,7 +335,7 @@ int iam_bgp_update_decode(const uint8_t *body, size_t len,
 	}
 	u->withdrawn4 = (struct iam_bgp_span){ w, wlen };
 	u->nlri4 = (struct iam_bgp_span){ body + r.off,
-					  (uint16_t)iam_bgp_rd_left(&r) };
+					  (uint16_t)iam_rd_left(&r) };
 	/* RFC 7606 3 (i) and 5.3: Withdrawn Routes and NLRI are checked
 	 * alike; a syntax error there is a session reset. */
 	if (iam_bgp_nlri_check(w, wlen, 32) < 0 ||
@@ -406,7 +406,7 @@ int iam_bgp_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi,
 			  (uint16_t)(len + IAM_BGP_HDR_LEN));
 		return -EBADMSG;
 	}
-	*afi = iam_bgp_get16(body);
+	*afi = iam_get16(body);
 	*subtype = body[2];
 	*safi = body[3];
 	return 0;
@@ -459,18 +459,18 @@ int iam_bgp_msg_decode(const uint8_t *buf, size_t len,
 
 /* ---- encoding -------------------------------------------------------- */
 
-static void msg_begin(struct iam_bgp_wr *w, uint8_t *buf, size_t cap)
+static void msg_begin(struct iam_wr *w, uint8_t *buf, size_t cap)
 {
-	iam_bgp_wr_init(w, buf, cap < IAM_BGP_MAX_MSG ? cap : IAM_BGP_MAX_MSG);
-	iam_bgp_wr_room(w, IAM_BGP_HDR_LEN);
+	iam_wr_init(w, buf, cap < IAM_BGP_MAX_MSG ? cap : IAM_BGP_MAX_MSG);
+	iam_wr_room(w, IAM_BGP_HDR_LEN);
 }
 
-static int msg_end(struct iam_bgp_wr *w, size_t cap, uint8_t type)
+static int msg_end(struct iam_wr *w, size_t cap, uint8_t type)
 {
 	if (w->err)
 		return cap >= IAM_BGP_MAX_MSG ? -EMSGSIZE : -ENOSPC;
 	memset(w->p, 0xff, 16);
-	iam_bgp_put16(w->p + 16, (uint16_t)w->len);
+	iam_put16(w->p + 16, (uint16_t)w->len);
 	w->p[18] = type;
 	return (int)w->len;
 }
@@ -478,36 +478,36 @@ static int msg_end(struct iam_bgp_wr *w, size_t cap, uint8_t type)
 int iam_bgp_write_open(uint8_t *buf, size_t cap, uint32_t local_as,
 		       uint16_t hold_time, uint32_t bgp_id)
 {
-	struct iam_bgp_wr w;
+	struct iam_wr w;
 	int n;
 
 	msg_begin(&w, buf, cap);
-	iam_bgp_wr_u8(&w, IAM_BGP_VERSION);
+	iam_wr_u8(&w, IAM_BGP_VERSION);
 	/* RFC 6793 4.1: AS_TRANS in My AS when ours needs four octets. */
-	iam_bgp_wr_u16(&w, local_as > 0xffff ? IAM_BGP_AS_TRANS :
-					       (uint16_t)local_as);
-	iam_bgp_wr_u16(&w, hold_time);
-	iam_bgp_wr_u32(&w, bgp_id);
-	iam_bgp_wr_u8(&w, 2 + 6 + 2 + 6); /* Opt Parm Len */
-	iam_bgp_wr_u8(&w, 2); /* Capabilities (RFC 5492 4) */
-	iam_bgp_wr_u8(&w, 6 + 2 + 6);
-	iam_bgp_wr_u8(&w, IAM_BGP_CAP_MP);
-	iam_bgp_wr_u8(&w, 4);
-	iam_bgp_wr_u16(&w, IAM_BGP_AFI_IPV6);
-	iam_bgp_wr_u8(&w, 0);
-	iam_bgp_wr_u8(&w, IAM_BGP_SAFI_UNICAST);
-	iam_bgp_wr_u8(&w, IAM_BGP_CAP_ROUTE_REFRESH);
-	iam_bgp_wr_u8(&w, 0);
-	iam_bgp_wr_u8(&w, IAM_BGP_CAP_AS4);
-	iam_bgp_wr_u8(&w, 4);
-	iam_bgp_wr_u32(&w, local_as);
+	iam_wr_u16(&w,
+		   local_as > 0xffff ? IAM_BGP_AS_TRANS : (uint16_t)local_as);
+	iam_wr_u16(&w, hold_time);
+	iam_wr_u32(&w, bgp_id);
+	iam_wr_u8(&w, 2 + 6 + 2 + 6); /* Opt Parm Len */
+	iam_wr_u8(&w, 2); /* Capabilities (RFC 5492 4) */
+	iam_wr_u8(&w, 6 + 2 + 6);
+	iam_wr_u8(&w, IAM_BGP_CAP_MP);
+	iam_wr_u8(&w, 4);
+	iam_wr_u16(&w, IAM_BGP_AFI_IPV6);
+	iam_wr_u8(&w, 0);
+	iam_wr_u8(&w, IAM_BGP_SAFI_UNICAST);
+	iam_wr_u8(&w, IAM_BGP_CAP_ROUTE_REFRESH);
+	iam_wr_u8(&w, 0);
+	iam_wr_u8(&w, IAM_BGP_CAP_AS4);
+	iam_wr_u8(&w, 4);
+	iam_wr_u32(&w, local_as);
 	n = msg_end(&w, cap, IAM_BGP_MSG_OPEN);
 	return n < 0 ? -ENOSPC : n;
 }
 
 int iam_bgp_write_keepalive(uint8_t *buf, size_t cap)
 {
-	struct iam_bgp_wr w;
+	struct iam_wr w;
 	int n;
 
 	msg_begin(&w, buf, cap);
@@ -518,15 +518,15 @@ int iam_bgp_write_keepalive(uint8_t *buf, size_t cap)
 int iam_bgp_write_notification(uint8_t *buf, size_t cap, uint8_t code,
 			       uint8_t subcode, const void *data, size_t len)
 {
-	struct iam_bgp_wr w;
+	struct iam_wr w;
 	int n;
 
 	if (len > IAM_BGP_ERR_DATA_MAX)
 		len = IAM_BGP_ERR_DATA_MAX;
 	msg_begin(&w, buf, cap);
-	iam_bgp_wr_u8(&w, code);
-	iam_bgp_wr_u8(&w, subcode);
-	iam_bgp_wr_bytes(&w, data, len);
+	iam_wr_u8(&w, code);
+	iam_wr_u8(&w, subcode);
+	iam_wr_bytes(&w, data, len);
 	n = msg_end(&w, cap, IAM_BGP_MSG_NOTIFICATION);
 	return n < 0 ? -ENOSPC : n;
 }
@@ -534,13 +534,13 @@ int iam_bgp_write_notification(uint8_t *buf, size_t cap, uint8_t code,
 int iam_bgp_write_route_refresh(uint8_t *buf, size_t cap, uint16_t afi,
 				uint8_t safi)
 {
-	struct iam_bgp_wr w;
+	struct iam_wr w;
 	int n;
 
 	msg_begin(&w, buf, cap);
-	iam_bgp_wr_u16(&w, afi);
-	iam_bgp_wr_u8(&w, 0); /* RFC 7313 3: subtype 0, a normal request */
-	iam_bgp_wr_u8(&w, safi);
+	iam_wr_u16(&w, afi);
+	iam_wr_u8(&w, 0); /* RFC 7313 3: subtype 0, a normal request */
+	iam_wr_u8(&w, safi);
 	n = msg_end(&w, cap, IAM_BGP_MSG_ROUTE_REFRESH);
 	return n < 0 ? -ENOSPC : n;
 }
@@ -549,41 +549,41 @@ int iam_bgp_write_announce(uint8_t *buf, size_t cap,
 			   const struct iam_bgp_out_attrs *a,
 			   const struct iam_bgp_prefix *p, unsigned n)
 {
-	struct iam_bgp_wr w;
+	struct iam_wr w;
 	size_t at;
 
 	if (a->nlcomm > IAM_BGP_LCOMM_MAX)
 		return -EINVAL;
 	msg_begin(&w, buf, cap);
-	iam_bgp_wr_u16(&w, 0); /* no IPv4 withdrawn routes */
+	iam_wr_u16(&w, 0); /* no IPv4 withdrawn routes */
 	at = w.len;
-	iam_bgp_wr_u16(&w, 0); /* Total Path Attribute Length, below */
+	iam_wr_u16(&w, 0); /* Total Path Attribute Length, below */
 	iam_bgp_attrs_encode(&w, a, p, n);
 	if (!w.err)
-		iam_bgp_put16(w.p + at, (uint16_t)(w.len - at - 2));
+		iam_put16(w.p + at, (uint16_t)(w.len - at - 2));
 	return msg_end(&w, cap, IAM_BGP_MSG_UPDATE);
 }
 
 int iam_bgp_write_withdraw(uint8_t *buf, size_t cap,
 			   const struct iam_bgp_prefix *p, unsigned n)
 {
-	struct iam_bgp_wr w;
+	struct iam_wr w;
 	size_t vlen = 3;
 
 	for (unsigned i = 0; i < n; i++)
 		vlen += 1 + (p[i].len + 7u) / 8;
 	msg_begin(&w, buf, cap);
-	iam_bgp_wr_u16(&w, 0);
-	iam_bgp_wr_u16(&w, (uint16_t)(vlen + (vlen > 255 ? 4 : 3)));
-	iam_bgp_wr_u8(&w, IAM_BGP_AF_OPTIONAL |
-				  (vlen > 255 ? IAM_BGP_AF_EXTLEN : 0));
-	iam_bgp_wr_u8(&w, IAM_BGP_A_MP_UNREACH);
+	iam_wr_u16(&w, 0);
+	iam_wr_u16(&w, (uint16_t)(vlen + (vlen > 255 ? 4 : 3)));
+	iam_wr_u8(&w,
+		  IAM_BGP_AF_OPTIONAL | (vlen > 255 ? IAM_BGP_AF_EXTLEN : 0));
+	iam_wr_u8(&w, IAM_BGP_A_MP_UNREACH);
 	if (vlen > 255)
-		iam_bgp_wr_u16(&w, (uint16_t)vlen);
+		iam_wr_u16(&w, (uint16_t)vlen);
 	else
-		iam_bgp_wr_u8(&w, (uint8_t)vlen);
-	iam_bgp_wr_u16(&w, IAM_BGP_AFI_IPV6);
-	iam_bgp_wr_u8(&w, IAM_BGP_SAFI_UNICAST);
+		iam_wr_u8(&w, (uint8_t)vlen);
+	iam_wr_u16(&w, IAM_BGP_AFI_IPV6);
+	iam_wr_u8(&w, IAM_BGP_SAFI_UNICAST);
 	for (unsigned i = 0; i < n; i++)
 		iam_bgp_nlri_put(&w, &p[i]);
 	return msg_end(&w, cap, IAM_BGP_MSG_UPDATE);

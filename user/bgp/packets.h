@@ -189,7 +189,7 @@ int iam_bgp_route_refresh_decode(const uint8_t *body, size_t len, uint16_t *afi,
 int iam_bgp_nlri_check(const uint8_t *p, size_t len, unsigned maxbits);
 /* Iterate a checked IPv6 NLRI span. */
 struct iam_bgp_nlri_it {
-	struct iam_bgp_rd r;
+	struct iam_rd r;
 };
 void iam_bgp_nlri_begin(struct iam_bgp_nlri_it *it,
 			const struct iam_bgp_span *s);

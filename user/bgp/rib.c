@@ -169,15 +169,15 @@ struct iam_bgp_path *iam_bgp_path_new(const struct iam_bgp_attrs *a, bool ibgp,
 	if (!a->aspath_len)
 		p->neighbor_as = p->origin_as = local_as;
 	for (unsigned i = 0; i < ncomm; i++)
-		p->comm[i] = iam_bgp_get32(a->comm.p + 4 * i);
+		p->comm[i] = iam_get32(a->comm.p + 4 * i);
 	p->ncomm = (uint16_t)ncomm;
 	/* RFC 8092 5: duplicates are to be ignored. */
 	n = 0;
 	for (unsigned i = 0; i < nlc; i++) {
 		struct iam_bgp_lcomm c = {
-			iam_bgp_get32(a->lcomm.p + 12 * i),
-			iam_bgp_get32(a->lcomm.p + 12 * i + 4),
-			iam_bgp_get32(a->lcomm.p + 12 * i + 8),
+			iam_get32(a->lcomm.p + 12 * i),
+			iam_get32(a->lcomm.p + 12 * i + 4),
+			iam_get32(a->lcomm.p + 12 * i + 8),
 		};
 		unsigned j;
 
@@ -189,7 +189,7 @@ struct iam_bgp_path *iam_bgp_path_new(const struct iam_bgp_attrs *a, bool ibgp,
 	}
 	p->nlcomm = (uint16_t)n;
 	for (unsigned i = 0; i < ncl; i++)
-		p->cluster[i] = iam_bgp_get32(a->cluster.p + 4 * i);
+		p->cluster[i] = iam_get32(a->cluster.p + 4 * i);
 	p->ncluster = (uint16_t)ncl;
 	for (unsigned i = 0, o = 0; i < a->nunknown; i++) {
 		memcpy(p->unknown + o, a->unknown[i].p, a->unknown[i].len);

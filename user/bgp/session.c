@@ -1015,9 +1015,9 @@ static void rx_update(struct bgp_conn *c, const uint8_t *body, size_t len)
 			uint8_t d[7];
 
 			/* RFC 4486 4: AFI, SAFI, the upper bound. */
-			iam_bgp_put16(d, IAM_BGP_AFI_IPV6);
+			iam_put16(d, IAM_BGP_AFI_IPV6);
 			d[2] = IAM_BGP_SAFI_UNICAST;
-			iam_bgp_put32(d + 3, bgp->cfg.max_prefixes);
+			iam_put32(d + 3, bgp->cfg.max_prefixes);
 			iam_bgp_path_put(path);
 			return conn_notify(c, IAM_BGP_ERR_CEASE,
 					   IAM_BGP_CEASE_MAX_PREFIXES, d,
