@@ -479,6 +479,33 @@ static void region_activate(struct iam_agent *a, struct agent_region *r)
 		 nlenders, (unsigned long long)r->start);
 }
 
+/* The answer is not the one asked for (or none came): say why. */
+static void region_bad_answer(struct agent_region *r,
+			      const struct iam_ctrl_msg *m, int err,
+			      const char *lender, const char *what)
+{
+	if (m && m->type == IAM_CTRL_ERROR)
+		region_error(r, -(int)m->error.code, "lender %s: %s", lender,
+			     m->error.msg);
+	else
+		region_error(r, m ? -EPROTO : err, "lender %s: %s failed: %s",
+			     lender, what,
+			     m ? "unexpected answer" : strerror(-err));
+}
+
+/* One answer of a phase is in; after the last one, go on or fail. */
+static void region_answered(struct iam_agent *a, struct agent_region *r,
+			    void (*next)(struct iam_agent *,
+					 struct agent_region *))
+{
+	if (--r->pending)
+		return;
+	if (r->error)
+		region_fail(a, r);
+	else
+		next(a, r);
+}
+
 static void confirm_done(struct iam_agent *a, struct agent_request *q,
 			 const struct iam_ctrl_msg *m, int err)
 {
@@ -497,20 +524,10 @@ static void confirm_done(struct iam_agent *a, struct agent_request *q,
 					p->rkeys[i] = iam_ctrl_rkey_get(m, i);
 		}
 		a->lenders[p->lender].lease_ms = m->confirmed.lease_ms;
-	} else if (m && m->type == IAM_CTRL_ERROR) {
-		region_error(r, -(int)m->error.code, "lender %s: %s", ab,
-			     m->error.msg);
 	} else {
-		region_error(r, m ? -EPROTO : err,
-			     "lender %s: confirm failed: %s", ab,
-			     m ? "unexpected answer" : strerror(-err));
+		region_bad_answer(r, m, err, ab, "confirm");
 	}
-	if (--r->pending)
-		return;
-	if (r->error)
-		region_fail(a, r);
-	else
-		region_activate(a, r);
+	region_answered(a, r, region_activate);
 }
 
 static void region_confirm_all(struct iam_agent *a, struct agent_region *r)
@@ -576,20 +593,10 @@ static void reserve_done(struct iam_agent *a, struct agent_request *q,
 				     m->reserved.block_shift,
 				     (unsigned long long)p->nblocks,
 				     a->cfg.block_shift);
-	} else if (m && m->type == IAM_CTRL_ERROR) {
-		region_error(r, -(int)m->error.code, "lender %s: %s", ab,
-			     m->error.msg);
 	} else {
-		region_error(r, m ? -EPROTO : err,
-			     "lender %s: reserve failed: %s", ab,
-			     m ? "unexpected answer" : strerror(-err));
+		region_bad_answer(r, m, err, ab, "reserve");
 	}
-	if (--r->pending)
-		return;
-	if (r->error)
-		region_fail(a, r);
-	else
-		region_confirm_all(a, r);
+	region_answered(a, r, region_confirm_all);
 }
 
 /* ---- choosing lenders ------------------------------------------------- */

@@ -75,8 +75,8 @@ has_alloc_prefixes() {
 	sa=$(bb_status a .agent_address)
 	# M_i, V_i, block size; the reflector keeps the next hop and adds
 	# no AS (iBGP)
-	bb_wait_eq 20 "$pb 128 128 16384 fd00:1::b []" bb_lender a "$pb"
-	bb_wait_eq 20 "$pa 64 64 65536 fd00:1::a []" bb_lender b "$pa"
+	iam_wait_eq 20 "$pb 128 128 16384 fd00:1::b []" bb_lender a "$pb"
+	iam_wait_eq 20 "$pa 64 64 65536 fd00:1::a []" bb_lender b "$pa"
 	# M = sum M_i, V = sum V_i on both, own pool included
 	[ "$(totals a)" = "192 192" ]
 	[ "$(totals b)" = "192 192" ]
@@ -95,19 +95,19 @@ has_alloc_prefixes() {
 	run bb_client_start c a "$NS_A" --size 1M
 	[ "$output" = "ready 256 pages" ]
 	[ "$(bb_status a .own_available_blocks)" = 48 ]
-	bb_wait_eq 10 "$pa 64 48 65536 fd00:1::a []" bb_lender b "$pa"
+	iam_wait_eq 10 "$pa 64 48 65536 fd00:1::a []" bb_lender b "$pa"
 	[ "$(totals b)" = "192 176" ]
 	run bb_birdc show route all "$pa"
 	[[ $output == *"(65000, 2, 48)"* ]]
 	run bb_client c free
 	[ "$output" = freed ]
-	bb_wait_eq 10 "$pa 64 64 65536 fd00:1::a []" bb_lender b "$pa"
+	iam_wait_eq 10 "$pa 64 64 65536 fd00:1::a []" bb_lender b "$pa"
 
 	# SIGTERM on A withdraws its routes: from BIRD, from B's lenders,
 	# M and V, and B's kernel routes
 	bb_agent_stop a
 	grep -q 'stopped$' "$IAM_TMP/a.log"
-	bb_wait_eq 10 "128 128" totals b
+	iam_wait_eq 10 "128 128" totals b
 	[ "$(bb_status b '.lenders | length')" = 1 ]
 	bird_lacks "$pa"
 	bird_lacks "$sa/128"
@@ -137,8 +137,8 @@ has_alloc_prefixes() {
 	sb=$(bb_status b .agent_address)
 	# The server keeps the next hop (the other agent's link address) and
 	# does not put its AS 65000 in the path (RFC 7947 2.2.2.1)
-	bb_wait_eq 20 "$pb 64 64 65536 fd00:1::b [4200000002]" bb_lender a "$pb"
-	bb_wait_eq 20 "$pa 16 16 65536 fd00:1::a [65001]" bb_lender b "$pa"
+	iam_wait_eq 20 "$pb 64 64 65536 fd00:1::b [4200000002]" bb_lender a "$pb"
+	iam_wait_eq 20 "$pa 16 16 65536 fd00:1::a [65001]" bb_lender b "$pa"
 	[ "$(totals a)" = "80 80" ]
 	[ "$(totals b)" = "80 80" ]
 	run bb_birdc show route all "$pb"
@@ -157,7 +157,7 @@ has_alloc_prefixes() {
 	[ "$(bb_ctl b allocations --json | jq -r '.allocations[] | select(.role == "lent") | .borrower')" = "$(bb_status a .agent_address)" ]
 	# B's new V_i reaches A through the server; the allocation is in
 	# BIRD with borrower id (10.0.0.1) and rights (rw)
-	bb_wait_eq 10 "$pb 64 48 65536 fd00:1::b [4200000002]" bb_lender a "$pb"
+	iam_wait_eq 10 "$pb 64 48 65536 fd00:1::b [4200000002]" bb_lender a "$pb"
 	[ "$(totals a)" = "80 64" ]
 	run bb_birdc show route all
 	[[ $output == *"(4200000002, 10, 167772161) (4200000002, 11, 2)"* ]]
@@ -167,18 +167,18 @@ has_alloc_prefixes() {
 	before=$(alloc_prefixes a)
 	run bb_client_start c1 a "$NS_A" --size 64K
 	[ "$output" = "ready 16 pages" ]
-	bb_wait_eq 10 "$(echo $before 128 | tr ' ' '\n' | sort -n | paste -sd ' ')" \
+	iam_wait_eq 10 "$(echo $before 128 | tr ' ' '\n' | sort -n | paste -sd ' ')" \
 		alloc_prefixes a
 	run bb_client c1 free
 	[ "$output" = freed ]
-	bb_wait_eq 10 "$before" alloc_prefixes a
+	iam_wait_eq 10 "$before" alloc_prefixes a
 
 	# SIGTERM on A while its client still holds the blocks: A gives them
 	# back (a RELEASE to B, before the lease of 10 min could) and its
 	# routes go from BIRD and from B
 	bb_agent_stop a
-	bb_wait_eq 10 64 bb_status b .own_available_blocks
-	bb_wait_eq 10 "64 64" totals b
+	iam_wait_eq 10 64 bb_status b .own_available_blocks
+	iam_wait_eq 10 "64 64" totals b
 	[ "$(bb_status b '.lenders | length')" = 1 ]
 	bird_lacks "$pa"
 	run bb_birdc show route all

@@ -26,7 +26,7 @@ setup_file() {
 	fab_agent 3 --pool 8M --cache 1M
 	fab_agent 4 --pool 64K --local-budget 0 --cache 1M --lease 3s
 	for i in 1 2 3 4; do
-		fab_wait_eq 30 $M fab_status $i .total_blocks
+		iam_wait_eq 30 $M fab_status $i .total_blocks
 	done
 }
 
@@ -97,7 +97,7 @@ teardown_file() {
 
 @test "every agent sees V drop by the 192 blocks" {
 	for i in 1 2 3 4; do
-		fab_wait_eq 10 $((M - 192)) fab_status $i .available_blocks
+		iam_wait_eq 10 $((M - 192)) fab_status $i .available_blocks
 		[ "$(fab_status $i .total_blocks)" = $M ]
 	done
 }
@@ -139,7 +139,7 @@ teardown_file() {
 	[[ "$output" == "alloc-failed Cannot allocate memory: not enough memory in the fabric"* ]]
 	for i in 1 2 3 4; do
 		[ "$(fab_ctl $i allocations --json | jq '[.allocations[] | select(.state == "reserved")] | length')" = 0 ]
-		fab_wait_eq 10 $v fab_status $i .available_blocks
+		iam_wait_eq 10 $v fab_status $i .available_blocks
 	done
 }
 
@@ -148,10 +148,10 @@ teardown_file() {
 	v=$(fab_status 1 .available_blocks)
 	run fab_client_start c3 1 --size 1M
 	[ "$output" = "ready 256 pages" ]
-	fab_wait_eq 10 $((v - 16)) fab_status 2 .available_blocks
-	kill -9 "$(cat "$FAB_DIR/c3.pid")"
+	iam_wait_eq 10 $((v - 16)) fab_status 2 .available_blocks
+	kill -9 "$(cat "$IAM_TMP/c3.pid")"
 	for i in 1 2 3; do
-		fab_wait_eq 10 $v fab_status $i .available_blocks
+		iam_wait_eq 10 $v fab_status $i .available_blocks
 	done
 	grep -q "went away: freeing region" "$FAB_DIR/agent1.log"
 }
@@ -161,10 +161,10 @@ teardown_file() {
 	free=$(fab_status 3 .own_available_blocks)
 	kill -9 "$(fab_agent_pid 4)"
 	# h4 asked for a 3 s lease; h3 checks every second.
-	fab_wait_eq 8 $((free + 1)) fab_status 3 .own_available_blocks
+	iam_wait_eq 8 $((free + 1)) fab_status 3 .own_available_blocks
 	[ "$(fab_ctl 3 allocations --json | jq '[.allocations[] | select(.borrower == "2001:db8:4:a:4::1")] | length')" = 0 ]
 	grep -q "lease of borrower 2001:db8:4:a:4::1 ran out" "$FAB_DIR/agent3.log"
-	fab_wait_eq 10 0 bash -c "ip netns exec $FAB_R birdc -s $FAB_DIR/bird.ctl show route all | grep -c '(65000, 10, 167772164)'" ||
+	iam_wait_eq 10 0 bash -c "ip netns exec $FAB_R birdc -s $FAB_DIR/bird.ctl show route all | grep -c '(65000, 10, 167772164)'" ||
 		{ fab_birdc show route all; tail -20 "$FAB_DIR/agent3.log"; false; }
 }
 
@@ -173,11 +173,11 @@ teardown_file() {
 	run fab_client c1 free
 	[ "$output" = freed ]
 	for i in 1 2 3; do
-		fab_wait_eq 10 $((M - 1)) fab_status $i .available_blocks
+		iam_wait_eq 10 $((M - 1)) fab_status $i .available_blocks
 		[ "$(fab_status $i .total_blocks)" = $((M - 1)) ]
 		[ "$(fab_status $i .own_available_blocks)" = "$(fab_status $i .own_total_blocks)" ]
 	done
-	fab_wait_eq 10 0 bash -c "ip netns exec $FAB_R birdc -s $FAB_DIR/bird.ctl show route all | grep -c '(65000, 10, '" ||
+	iam_wait_eq 10 0 bash -c "ip netns exec $FAB_R birdc -s $FAB_DIR/bird.ctl show route all | grep -c '(65000, 10, '" ||
 		{ fab_birdc show route all; false; }
 	fab_client_stop c1
 }

@@ -92,59 +92,13 @@ fab_status() {
 	fab_ctl $1 status --json | jq -r "$2"
 }
 
-# fab_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
-fab_wait_eq() {
-	local t=$1 want=$2 got i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		got=$("$@" 2> /dev/null)
-		[ "$got" = "$want" ] && return 0
-		sleep 0.1
-	done
-	echo "waited ${t}s for '$want', last: '$got' from: $*" >&2
-	return 1
-}
-
-# A client that lives across tests: fab_client_start NAME HOST ARGS...
-# starts iam-client in host HOST, reading commands from a fifo kept open
-# by a holder; fab_client NAME CMD sends one command and prints the
-# answer line.
+# fab_client_start NAME HOST ARGS...: a long-lived iam-client on host
+# HOST (lib.bash, iam_client_start); fab_client NAME CMD; fab_client_stop.
 fab_client_start() {
 	local name=$1 i=$2
 	shift 2
-	mkfifo "$FAB_DIR/$name.in"
-	nsenter --net=/run/netns/"$(fab_ns $i)" \
-		"$BUILD/tests/tools/iam-client" -i "$(fab_inst $i)" "$@" \
-		< "$FAB_DIR/$name.in" > "$FAB_DIR/$name.out" 2>&1 3>&- &
-	echo $! > "$FAB_DIR/$name.pid"
-	echo $! >> "$IAM_TMP/iam-pids"
-	# Background processes must not hold bats' fd 3, or bats waits for
-	# them at the end of the test.
-	sleep infinity > "$FAB_DIR/$name.in" 2> /dev/null 3>&- &
-	echo $! >> "$IAM_TMP/iam-pids"
-	echo $! > "$FAB_DIR/$name.holder"
-	iam_wait_for 30 grep -Eq '^(ready|alloc-failed)' "$FAB_DIR/$name.out"
-	head -n 1 "$FAB_DIR/$name.out"
+	iam_client_start "$name" "$(fab_ns $i)" "$(fab_inst $i)" "$@"
 }
 
-fab_lines_over() { [ "$(wc -l < "$1")" -gt "$2" ]; }
-
-fab_client() {
-	local name=$1 n
-	shift
-	n=$(wc -l < "$FAB_DIR/$name.out")
-	echo "$*" > "$FAB_DIR/$name.in"
-	# The line count is taken at every try (a $(...) among the
-	# arguments would be taken once, and the wait would run out).
-	iam_wait_for 60 fab_lines_over "$FAB_DIR/$name.out" "$n"
-	tail -n 1 "$FAB_DIR/$name.out"
-}
-
-fab_client_stop() {
-	local name=$1
-	local pid
-	pid=$(cat "$FAB_DIR/$name.pid")
-	# End of input: the client exits (and the agent frees what is left).
-	kill "$(cat "$FAB_DIR/$name.holder")" 2> /dev/null
-	iam_wait_for 10 bash -c "! kill -0 $pid 2> /dev/null"
-}
+fab_client() { iam_client "$@"; }
+fab_client_stop() { iam_client_stop "$@"; }

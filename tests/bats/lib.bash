@@ -58,6 +58,62 @@ iam_wait_for() {
 	"$@"
 }
 
+# iam_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
+iam_wait_eq() {
+	local t=$1 want=$2 got i
+	shift 2
+	for ((i = 0; i < t * 10; i++)); do
+		got=$("$@" 2> /dev/null)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "# waited ${t}s for '$want', last: '$got' from: $*"
+	return 1
+}
+
+# A libiam client that lives across commands (tests/tools/iam-client):
+# iam_client_start NAME NS INSTANCE ARGS... starts it in namespace NS,
+# reading commands from a FIFO kept open by a holder, and prints its first
+# line (ready ... or alloc-failed ...); iam_client NAME CMD sends one
+# command and prints the answer; iam_client_stop NAME ends it.  Files:
+# $IAM_TMP/NAME.{in,out,pid,holder}.  Background processes close bats'
+# fd 3 and keep stderr off bats' pipes, or bats waits for them.
+iam_client_start() {
+	local name=$1 ns=$2 inst=$3
+	shift 3
+	mkfifo "$IAM_TMP/$name.in" || return 1
+	nsenter --net=/run/netns/"$ns" "$BUILD/tests/tools/iam-client" \
+		-i "$inst" "$@" < "$IAM_TMP/$name.in" > "$IAM_TMP/$name.out" \
+		2>&1 3>&- &
+	echo $! > "$IAM_TMP/$name.pid"
+	echo $! >> "$IAM_TMP/iam-pids"
+	sleep infinity > "$IAM_TMP/$name.in" 2> /dev/null 3>&- &
+	echo $! >> "$IAM_TMP/iam-pids"
+	echo $! > "$IAM_TMP/$name.holder"
+	iam_wait_for 30 grep -Eq '^(ready|alloc-failed)' "$IAM_TMP/$name.out"
+	head -n 1 "$IAM_TMP/$name.out"
+}
+
+iam_lines_over() { [ "$(wc -l < "$1")" -gt "$2" ]; }
+
+iam_client() {
+	local name=$1 n
+	shift
+	n=$(wc -l < "$IAM_TMP/$name.out")
+	echo "$*" > "$IAM_TMP/$name.in"
+	# The line count is taken at every try, not once.
+	iam_wait_for 60 iam_lines_over "$IAM_TMP/$name.out" "$n"
+	tail -n 1 "$IAM_TMP/$name.out"
+}
+
+iam_client_stop() {
+	local pid
+	pid=$(cat "$IAM_TMP/$1.pid")
+	# End of input: the client exits (the agent frees what is left).
+	kill "$(cat "$IAM_TMP/$1.holder")" 2> /dev/null
+	iam_wait_for 10 bash -c "! kill -0 $pid 2> /dev/null"
+}
+
 # iam_cleanup: kill what iam_bg started, delete the namespaces.
 iam_cleanup() {
 	local p ns

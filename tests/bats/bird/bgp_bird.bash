@@ -94,47 +94,15 @@ bb_lender() {
 		\"\(.prefix) \(.total_blocks) \(.available_blocks) \(.block_size) \(.next_hop) \(.as_path | tojson)\""
 }
 
-# bb_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
-bb_wait_eq() {
-	local t=$1 want=$2 got i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		got=$("$@" 2> /dev/null)
-		[ "$got" = "$want" ] && return 0
-		sleep 0.1
-	done
-	echo "# waited ${t}s for '$want', last: '$got' from: $*"
-	return 1
-}
-
-# bb_client_start NAME AGENT NS ARGS...: iam-client for AGENT in NS,
-# reading commands from a FIFO kept open by a holder process; prints its
-# first line (ready ... or alloc-failed ...).
+# bb_client_start NAME AGENT NS ARGS...: a long-lived iam-client for
+# AGENT in NS (lib.bash, iam_client_start); bb_client NAME CMD.
 bb_client_start() {
 	local name=$1 agent=$2 ns=$3
 	shift 3
-	mkfifo "$IAM_TMP/$name.in" || return 1
-	nsenter --net=/run/netns/"$ns" "$IAM_CLIENT" -i "$agent-$IAM_RUN" \
-		"$@" < "$IAM_TMP/$name.in" > "$IAM_TMP/$name.out" 2>&1 3>&- &
-	echo $! >> "$IAM_TMP/iam-pids"
-	sleep infinity > "$IAM_TMP/$name.in" 2> /dev/null 3>&- &
-	echo $! >> "$IAM_TMP/iam-pids"
-	iam_wait_for 30 grep -Eq '^(ready|alloc-failed)' "$IAM_TMP/$name.out"
-	head -n 1 "$IAM_TMP/$name.out"
+	iam_client_start "$name" "$ns" "$agent-$IAM_RUN" "$@"
 }
 
-bb_lines_over() { [ "$(wc -l < "$1")" -gt "$2" ]; }
-
-# bb_client NAME COMMAND: one command; prints the answer line.
-bb_client() {
-	local name=$1 n
-	shift
-	n=$(wc -l < "$IAM_TMP/$name.out")
-	echo "$*" > "$IAM_TMP/$name.in"
-	# The line count is taken at every try, not once.
-	iam_wait_for 30 bb_lines_over "$IAM_TMP/$name.out" "$n"
-	tail -n 1 "$IAM_TMP/$name.out"
-}
+bb_client() { iam_client "$@"; }
 
 # ---- the speaker alone ----------------------------------------------------
 
