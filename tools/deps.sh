@@ -15,7 +15,7 @@ pkgs=(
 	qemu-system-x86 linux-image-amd64 busybox-static kmod cpio xz-utils
 	ibverbs-utils ibverbs-providers rdmacm-utils perftest
 	# demo and benchmark plots
-	gnuplot-nox
+	gnuplot-nox iputils-ping
 )
 
 missing=()
