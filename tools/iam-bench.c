@@ -4,7 +4,7 @@
  * measured in the same run.
  *
  *   iam-bench [-i NAME] --size SIZE [--pattern seq|random] [--writes PCT]
- *             [--passes N] [--cpu N] [--json]
+ *             [--passes N] [--cpu N] [--hold] [--json]
  *
  * Allocates SIZE through libiam (make it larger than the agent's --cache,
  * so pages are evicted and fault again), writes a known pattern to every
@@ -20,6 +20,12 @@
  *   tcp    a 4 KiB request/response to the lender of the region's first
  *          remote block, over the agent's own data protocol (PING),
  * limit = p50(uffd) + p50(tcp): what a remote fault cannot beat.
+ *
+ * With --hold the region stays allocated after the measurement until
+ * standard input reaches its end, so that a person or a script can look
+ * at the allocation (iamctl allocations, iamctl map, the routes in BGP)
+ * while it exists; the message saying so goes to stderr, which keeps
+ * --json output clean.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -317,14 +323,34 @@ static void run(uint8_t *mem, uint64_t npages, bool random, unsigned wpct,
 	free(order);
 }
 
+/* --hold: say where the region is, then wait for the end of stdin. */
+static void hold_region(uint8_t *mem, uint64_t size)
+{
+	struct iam_where_info first, last;
+	char buf[256];
+
+	if (!iam_where(mem, &first) && !iam_where(mem + size - 1, &last))
+		fprintf(stderr,
+			"iam-bench: holding the region at %p: first block %s "
+			"(%s), last block %s (lender %s)\n",
+			(void *)mem, first.block,
+			first.local ? "local" : first.lender, last.block,
+			last.lender);
+	fprintf(stderr, "iam-bench: holding the region until end of input\n");
+	while (fread(buf, 1, sizeof(buf), stdin) > 0)
+		;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iam-bench [-i NAME] --size SIZE [--pattern seq|random] "
 		"[--writes PCT]\n"
-		"                 [--passes N] [--cpu N] [--json]\n"
+		"                 [--passes N] [--cpu N] [--hold] [--json]\n"
 		"Fault latency of memory borrowed through the agent NAME, and "
 		"the raw limit.\n"
+		"--hold keeps the region after the run until standard input "
+		"ends.\n"
 		"exit status: 0 verified, 1 a runtime failure or a wrong byte, "
 		"2 bad usage\n");
 }
@@ -339,13 +365,14 @@ int main(int argc, char **argv)
 		{ "passes", required_argument, NULL, 'n' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "hold", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *instance = getenv("IAM_INSTANCE");
 	uint64_t size = 0, lim_u[LIMIT_SAMPLES], lim_t[LIMIT_SAMPLES];
 	uint32_t wpct = 0, passes = 1, cpu32;
-	bool random = false, json = false, have_tcp = false;
+	bool random = false, json = false, have_tcp = false, hold = false;
 	struct iam_where_info wi;
 	struct result r = { 0 };
 	double p50, lu, lt;
@@ -402,6 +429,9 @@ int main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'H':
+			hold = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -444,8 +474,6 @@ int main(int argc, char **argv)
 				wi.lender, strerror(-err));
 		have_tcp = !err;
 	}
-	if (iam_free(mem))
-		fprintf(stderr, "iam-bench: iam_free: %s\n", strerror(errno));
 	err = measure_uffd(cpu, lim_u, LIMIT_SAMPLES);
 	if (err)
 		fprintf(stderr, "iam-bench: uffd limit: %s\n", strerror(-err));
@@ -500,6 +528,11 @@ int main(int argc, char **argv)
 		       r.bad_words ? "NO" : "every byte",
 		       (unsigned long long)r.bad_words);
 	}
+	fflush(stdout);
+	if (hold)
+		hold_region(mem, size);
+	if (iam_free(mem))
+		fprintf(stderr, "iam-bench: iam_free: %s\n", strerror(errno));
 	free(r.lat);
 	return r.bad_words ? 1 : 0;
 }
