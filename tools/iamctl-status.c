@@ -159,19 +159,20 @@ static void lenders_table(const struct iam_ipc_lender *l, size_t n)
 {
 	char p[64], b[64], s[32], a[128], age[32];
 
-	printf("%-34s %9s %9s %6s %-26s %-14s %7s %s\n", "LENDER", "M_i", "V_i",
-	       "BLOCK", "NEXT HOP", "AS PATH", "AGE", "TRANSPORT");
+	/* The AS path is last: it is the one column of unbounded width. */
+	printf("%-34s %9s %9s %6s %-26s %7s %-9s %s\n", "LENDER", "M_i", "V_i",
+	       "BLOCK", "NEXT HOP", "AGE", "TRANSPORT", "AS PATH");
 	for (size_t i = 0; i < n; i++)
-		printf("%-34s %9llu %9llu %6s %-26s %-14s %7s %s\n",
+		printf("%-34s %9llu %9llu %6s %-26s %7s %-9s %s\n",
 		       pfx(l[i].prefix, l[i].plen, p, sizeof(p)),
 		       (unsigned long long)l[i].total_blocks,
 		       (unsigned long long)l[i].available_blocks,
 		       iam_fmt_size(l[i].block_size, s, sizeof(s)),
 		       l[i].self ? "(this agent)" : ip6(l[i].next_hop, b),
-		       l[i].as_path_len ? as_path_str(&l[i], a, sizeof(a)) :
-					  "-",
 		       dur(l[i].age_ms, age, sizeof(age)),
-		       transport_name(l[i].transport));
+		       transport_name(l[i].transport),
+		       l[i].as_path_len ? as_path_str(&l[i], a, sizeof(a)) :
+					  "-");
 }
 
 static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
@@ -284,8 +285,9 @@ static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
 	return IAMCTL_OK;
 }
 
-IAMCTL_CMD(status, "status", "", "M, V, this agent's pool, lenders, faults",
-	   cmd_status)
+IAMCTL_CMD(status, .name = "status", .args = "",
+	   .summary = "M, V, this agent's pool, lenders, faults",
+	   .run = cmd_status)
 
 static int cmd_lenders(int argc, char **argv, const struct iamctl_ctx *ctx)
 {
@@ -319,8 +321,9 @@ static int cmd_lenders(int argc, char **argv, const struct iamctl_ctx *ctx)
 	return IAMCTL_OK;
 }
 
-IAMCTL_CMD(lenders, "lenders", "", "pools known through BGP (own included)",
-	   cmd_lenders)
+IAMCTL_CMD(lenders, .name = "lenders", .args = "",
+	   .summary = "pools known through BGP (own included)",
+	   .run = cmd_lenders)
 
 static int cmd_allocations(int argc, char **argv, const struct iamctl_ctx *ctx)
 {
@@ -400,7 +403,10 @@ static int cmd_allocations(int argc, char **argv, const struct iamctl_ctx *ctx)
 			       pfx(r[i].prefixes[0].addr, r[i].prefixes[0].plen,
 				   p, sizeof(p)) :
 			       "-",
-		       dur(r[i].expires_ms, e, sizeof(e)));
+		       /* Blocks borrowed from our own pool carry no lease. */
+		       r[i].role == IAM_ROLE_BORROWED && !r[i].expires_ms ?
+			       "-" :
+			       dur(r[i].expires_ms, e, sizeof(e)));
 		for (unsigned k = 1; k < r[i].nprefixes; k++)
 			printf("%-9s %-10s %12s %-8s %5s %-28s %s\n", "", "",
 			       "", "", "", "",
@@ -419,9 +425,9 @@ static int cmd_allocations(int argc, char **argv, const struct iamctl_ctx *ctx)
 	return IAMCTL_OK;
 }
 
-IAMCTL_CMD(allocations, "allocations", "",
-	   "blocks lent to borrowers and borrowed from lenders",
-	   cmd_allocations)
+IAMCTL_CMD(allocations, .name = "allocations", .args = "",
+	   .summary = "blocks lent to borrowers and borrowed from lenders",
+	   .run = cmd_allocations)
 
 static int cmd_peers(int argc, char **argv, const struct iamctl_ctx *ctx)
 {
@@ -477,4 +483,5 @@ static int cmd_peers(int argc, char **argv, const struct iamctl_ctx *ctx)
 	return IAMCTL_OK;
 }
 
-IAMCTL_CMD(peers, "peers", "", "BGP sessions", cmd_peers)
+IAMCTL_CMD(peers, .name = "peers", .args = "", .summary = "BGP sessions",
+	   .run = cmd_peers)
