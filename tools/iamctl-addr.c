@@ -594,4 +594,4 @@ static int addr_run(int argc, char **argv, const struct iamctl_ctx *ctx)
 
 IAMCTL_CMD(addr, .name = "addr", .args = "encode|decode|aggregate|blocks ...",
 	   .summary = "block <-> IPv6 address arithmetic (FIG. 2)",
-	   .run = addr_run)
+	   .run = addr_run, .own_help = true)

@@ -78,6 +78,31 @@ int iamctl_fail(const char *cmd, const char *fmt, ...)
 	return IAMCTL_FAIL;
 }
 
+/* "-h" or "--help" anywhere after the command asks for its help. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+/* A command's help on stdout: its own if it has one (its run() takes
+ * "--help" as its only argument and exits 0), else its synopsis. */
+static int cmd_help(const struct iamctl_cmd *cmd, const struct iamctl_ctx *ctx)
+{
+	char *argv[] = { (char *)cmd->name, "--help", NULL };
+
+	if (cmd->own_help)
+		return cmd->run(2, argv, ctx);
+	printf("usage: iamctl [-i NAME] %s%s%s [--json]\n  %s\n"
+	       "exit status: 0 success, 1 runtime failure, 2 bad usage or "
+	       "bad input\n",
+	       cmd->name, cmd->args && cmd->args[0] ? " " : "",
+	       cmd->args ? cmd->args : "", cmd->summary);
+	return IAMCTL_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct iamctl_ctx ctx = { .instance = "default" };
@@ -136,7 +161,14 @@ int main(int argc, char **argv)
 	}
 	for (int c = 0; c < ncmds; c++) {
 		if (!strcmp(cmds[c]->name, rest[0])) {
-			int rc = cmds[c]->run(n, rest, &ctx);
+			int rc;
+
+			if (wants_help(n, rest)) {
+				rc = cmd_help(cmds[c], &ctx);
+				free(rest);
+				return rc;
+			}
+			rc = cmds[c]->run(n, rest, &ctx);
 
 			free(rest);
 			return rc;

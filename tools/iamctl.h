@@ -27,6 +27,9 @@ struct iamctl_cmd {
 	const char *summary; /* one line */
 	/* argv[0] is the subcommand name; --json is already removed. */
 	int (*run)(int argc, char **argv, const struct iamctl_ctx *ctx);
+	/* run() prints its own help for a lone "--help"; otherwise -h or
+	 * --help after the command prints the synopsis above. */
+	bool own_help;
 };
 
 void iamctl_register(const struct iamctl_cmd *cmd);
