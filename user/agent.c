@@ -610,6 +610,10 @@ int iam_agent_run(const struct iam_config *cfg)
 		return 1;
 	a->cfg = *cfg;
 	a->lock_fd = a->sig_fd = a->ctrl_lfd = a->ipc_lfd = -1;
+	/* agent_lend_stop() cancels these even when bring-up failed before
+	 * agent_lend_start(); zeroed, they would look armed at heap slot 0. */
+	iam_timer_init(&a->lease_timer, NULL, a);
+	iam_timer_init(&a->expire_timer, NULL, a);
 	a->started_ms = iam_now_ms();
 	snprintf(a->routes_file, sizeof(a->routes_file), "%s/%s.routes",
 		 IAM_RUN_DIR, cfg->instance);
