@@ -14,8 +14,8 @@ pkgs=(
 	# soft-RoCE in a QEMU guest (tests/vm)
 	qemu-system-x86 linux-image-amd64 busybox-static kmod cpio xz-utils
 	ibverbs-utils ibverbs-providers rdmacm-utils perftest
-	# demo and benchmark plots
-	gnuplot-nox iputils-ping
+	# demo, benchmark plots, man pages
+	gnuplot-nox iputils-ping man-db
 )
 
 missing=()
