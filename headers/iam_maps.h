@@ -201,14 +201,14 @@ struct iam_m2i_entry {
 			    * block address << block shift), host order */
 	__u8 block[16]; /* block IPv6 address, network byte order */
 	__u8 lender[16]; /* lender agent's address, network byte order */
-	__u32 rkey; /* RDMA rkey of the allocation, 0 if TCP; host order */
+	__u64 alloc_id; /* lender's allocation id, host order */
+	__u32 rkey; /* RDMA rkey of the block's run, 0 if TCP; host order */
 	__u32 pid; /* client process id, host order */
-	__u32 alloc_id; /* lender's allocation id, host order */
 	__u16 lender_idx; /* agent's index of the lender connection */
 	__u8 rights; /* IAM_RIGHTS_RO or IAM_RIGHTS_RW */
 	__u8 flags; /* enum iam_m2i_flags */
 	__u8 block_shift; /* log2 of the block size */
-	__u8 pad[7]; /* zero */
+	__u8 pad[3]; /* zero */
 };
 _Static_assert(sizeof(struct iam_m2i_entry) == 72, "iam_m2i_entry ABI");
 

@@ -115,11 +115,11 @@ static void print_entry_text(uint32_t slot, const struct iam_m2i_entry *e)
 				 sizeof(flags) - strlen(flags), "%s%s",
 				 flags[0] ? "," : "", flag_names[f].name);
 	printf("%6u  %#14llx  %-39s  %-39s  %-4s  %-10s  %#14llx  %4u  %8u  %7u  "
-	       "%8u\n",
+	       "%8llu\n",
 	       slot, (unsigned long long)e->vaddr, block, lender,
 	       rights_name(e->rights), flags[0] ? flags : "-",
 	       (unsigned long long)e->remote_addr, 1u << e->block_shift >> 10,
-	       e->rkey, e->pid, e->alloc_id);
+	       e->rkey, e->pid, (unsigned long long)e->alloc_id);
 }
 
 static int map_list(const struct iamctl_ctx *ctx)
@@ -266,8 +266,9 @@ static int parse_add(int argc, char **argv, struct iam_m2i_entry *e,
 			if (iam_parse_u32(v, &e->pid))
 				goto bad;
 		} else if (!strcmp(o, "--alloc")) {
-			if (iam_parse_u32(v, &e->alloc_id))
+			if (iam_parse_u64(v, &u64))
 				goto bad;
+			e->alloc_id = u64;
 		} else if (!strcmp(o, "--lender-idx")) {
 			if (iam_parse_u32(v, &u32) || u32 > 0xffff)
 				goto bad;

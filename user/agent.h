@@ -91,6 +91,7 @@ struct agent_lender {
 	bool failed; /* its pages are lost */
 	struct iam_timer renew_timer;
 	uint64_t lease_ms; /* granted */
+	uint64_t lease_end_ms; /* our blocks there are safe until then */
 };
 
 /* Blocks of a region that one source backs. */

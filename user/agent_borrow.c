@@ -30,6 +30,7 @@ struct agent_request {
 	struct agent_request *next;
 	uint32_t xid;
 	struct agent_region *r; /* NULL: nobody waits (RELEASE, RENEW) */
+	struct agent_lender *l; /* asked */
 	unsigned part;
 	void (*done)(struct iam_agent *a, struct agent_request *q,
 		     const struct iam_ctrl_msg *m, int err);
@@ -185,6 +186,7 @@ lender_request(struct iam_agent *a, struct agent_lender *l,
 		return -ENOMEM;
 	q->xid = ++l->next_xid;
 	q->r = r;
+	q->l = l;
 	q->part = part;
 	q->done = done;
 	m->xid = q->xid;
@@ -201,9 +203,18 @@ lender_request(struct iam_agent *a, struct agent_lender *l,
 static void renew_done(struct iam_agent *a, struct agent_request *q,
 		       const struct iam_ctrl_msg *m, int err)
 {
-	if (!m || m->type != IAM_CTRL_RENEWED)
+	if (m && m->type == IAM_CTRL_RENEWED)
+		q->l->lease_end_ms = iam_now_ms() + q->l->lease_ms;
+	else
 		iam_warn("lease renewal failed: %s",
 			 m ? m->error.msg : strerror(-err));
+}
+
+/* Renew every third of the lease the lender granted (ours until then). */
+static uint64_t lender_renew_period(const struct iam_agent *a,
+				    const struct agent_lender *l)
+{
+	return (l->lease_ms ? l->lease_ms : a->cfg.lease_ms) / 3;
 }
 
 static void lender_renew_timer(struct iam_loop *loop, struct iam_timer *t,
@@ -222,7 +233,7 @@ static void lender_renew_timer(struct iam_loop *loop, struct iam_timer *t,
 	if (err)
 		iam_warn("lease renewal at %s: %s",
 			 agent_addr_str(&l->addr, ab), strerror(-err));
-	iam_timer_arm(loop, t, a->cfg.lease_ms / 3);
+	iam_timer_arm(loop, t, lender_renew_period(a, l));
 }
 
 static void release_done(struct iam_agent *a, struct agent_request *q,
@@ -434,7 +445,7 @@ static void region_activate(struct iam_agent *a, struct agent_region *r)
 				memcpy(e->lender, l ? &l->addr : &a->self, 16);
 				e->rkey = p->rkeys ? p->rkeys[ri] : 0;
 				e->pid = (uint32_t)r->pid;
-				e->alloc_id = (uint32_t)p->id;
+				e->alloc_id = p->id;
 				e->lender_idx = l ? l->idx : 0;
 				e->rights = r->rights;
 				e->block_shift = (uint8_t)a->cfg.block_shift;
@@ -448,7 +459,7 @@ static void region_activate(struct iam_agent *a, struct agent_region *r)
 		if (l) {
 			if (!l->nparts++)
 				iam_timer_arm(a->loop, &l->renew_timer,
-					      a->cfg.lease_ms / 3);
+					      lender_renew_period(a, l));
 			nlenders++;
 		} else {
 			rep.nlocal += p->nblocks;
@@ -523,7 +534,8 @@ static void confirm_done(struct iam_agent *a, struct agent_request *q,
 				for (uint32_t i = 0; i < p->nruns; i++)
 					p->rkeys[i] = iam_ctrl_rkey_get(m, i);
 		}
-		a->lenders[p->lender].lease_ms = m->confirmed.lease_ms;
+		q->l->lease_ms = m->confirmed.lease_ms;
+		q->l->lease_end_ms = iam_now_ms() + m->confirmed.lease_ms;
 	} else {
 		region_bad_answer(r, m, err, ab, "confirm");
 	}
@@ -1038,9 +1050,11 @@ int agent_borrow_foreach(struct iam_agent *a,
 			       p->lender < 0 ? &a->self :
 					       &a->lenders[p->lender].addr,
 			       16);
-			if (p->lender >= 0 && a->lenders[p->lender].lease_ms)
-				rec.expires_ms = a->lenders[p->lender].lease_ms;
-			(void)now;
+			if (p->lender >= 0 &&
+			    a->lenders[p->lender].lease_end_ms > now)
+				rec.expires_ms =
+					a->lenders[p->lender].lease_end_ms -
+					now;
 			for (uint32_t k = 0; k < p->nruns; k++) {
 				struct iam_addr_space sp;
 				struct iam_prefix pf[IAM_IPC_ALLOC_PREFIXES];

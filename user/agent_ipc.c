@@ -94,7 +94,8 @@ static void ipc_status(struct iam_agent *a, struct agent_client *c,
 	iam_pool_stats(a->pool, &ps);
 	st.own_total = ps.total;
 	st.own_available = ps.free;
-	st.lent_blocks = ps.allocated;
+	/* Our own clients' blocks are borrowed here, not lent. */
+	st.lent_blocks = ps.allocated - a->local_used;
 	if (a->bgp) {
 		uint64_t m, v;
 

@@ -56,7 +56,7 @@ teardown_file() {
 	run ctl status
 	[ "$status" -eq 0 ]
 	[[ "$output" == "instance $INST on eth0 (XDP "*", agent $SELF, AS 65077,"* ]]
-	[[ "$output" == *"pool $NET:$HOST:0:1:0/124: 16 blocks of 64K, 12 available, 4 lent"* ]]
+	[[ "$output" == *"pool $NET:$HOST:0:1:0/124: 16 blocks of 64K, 12 available, 0 lent"* ]]
 	[[ "$output" == *"fabric: M = 16 blocks (1M), V = 12 blocks (768K), 1 lender(s); BGP 0/1 peers established"* ]]
 	[[ "$output" == *"borrowing: 1 region(s), 4 blocks;"* ]]
 	[[ "$output" == *"LENDER "*" AS PATH"* ]]

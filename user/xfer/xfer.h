@@ -29,7 +29,7 @@ struct iam_xfer_target {
 	struct in6_addr block; /* block address */
 	uint64_t remote_addr; /* lender VA of the block (FIG. 2) */
 	uint32_t rkey; /* RDMA: the allocation's rkey; TCP: unused */
-	uint32_t alloc_id; /* lender's allocation id */
+	uint64_t alloc_id; /* lender's allocation id */
 };
 
 struct iam_xfer_ops {
