@@ -390,7 +390,10 @@ static int conn_establish(struct iam_rdma_conn *c, int timeout_ms)
 	step = "connecting";
 	cp.initiator_depth = (uint8_t)c->initiator_depth;
 	cp.responder_resources = 0;
-	cp.retry_count = 7;
+	/* Not 7: rdma_rxe never counts a retry_cnt of 7 down (rxe_comp.c
+	 * treats it like an RNR retry count of 7, "forever"), so a request
+	 * the lender's XDP program drops would hang until the backstop. */
+	cp.retry_count = IAM_RDMA_RETRY_COUNT;
 	cp.rnr_retry_count = 7;
 	if (rdma_connect(c->id, &cp)) {
 		err = -errno;
@@ -673,8 +676,10 @@ static int rdma_write(struct iam_xfer_conn *xc, const struct iam_xfer_target *t,
 
 const struct iam_xfer_ops iam_rdma_ops = {
 	.name = "rdma",
+	.kind = IAM_XFER_RDMA,
 	.read = rdma_read,
 	.write_buf = rdma_write_buf,
 	.write = rdma_write,
 	.close = rdma_close,
+	.recover = iam_rdma_conn_repair,
 };

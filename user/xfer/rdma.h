@@ -70,10 +70,14 @@ struct iam_rdma_mr;
  * a request is outstanding.  iam_rdma_conn_set_spin() changes it. */
 #define IAM_RDMA_SPIN_US_DEFAULT 200
 /* Longest a read or write waits for its completion; the RC transport's
- * own retry timeout (IAM_RDMA_ACK_TIMEOUT, 7 retries, ~1 s) fires first. */
+ * own retry timeout (IAM_RDMA_ACK_TIMEOUT, IAM_RDMA_RETRY_COUNT retries,
+ * ~1 s) fires first. */
 #define IAM_RDMA_IO_BACKSTOP_MS 5000
 /* Local ACK timeout exponent: 4.096 us << 15 = 134 ms per RC retry. */
 #define IAM_RDMA_ACK_TIMEOUT 15
+/* RC retries of a request that gets no answer (IB spec. vol. 1, 9.7.6.1.3
+ * allows 0..7). */
+#define IAM_RDMA_RETRY_COUNT 6
 /* How long iam_rdma_server_create() waits for the RoCE GID of a fresh
  * address (the kernel adds it asynchronously after the address), and
  * iam_rdma_connect() for its local one (within its timeout). */

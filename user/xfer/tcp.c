@@ -171,6 +171,7 @@ static void tcpx_close(struct iam_xfer_conn *bc)
 
 static const struct iam_xfer_ops tcpx_ops = {
 	.name = "tcp",
+	.kind = IAM_XFER_TCP,
 	.read = tcpx_read,
 	.write_buf = tcpx_write_buf,
 	.write = tcpx_write,

@@ -14,7 +14,9 @@
  * holds the block with the needed right; a request for a block the
  * requester does not hold fails with -EACCES and nothing is read or
  * written.  For RDMA the check is the rkey's: it covers exactly the
- * allocation and dies with it.
+ * allocation and dies with it.  Any other error means the connection
+ * failed; for RDMA even -EACCES leaves the connection broken (an RC queue
+ * pair does not survive a failed request) until recover().
  */
 #ifndef IAM_XFER_H
 #define IAM_XFER_H
@@ -32,8 +34,14 @@ struct iam_xfer_target {
 	uint64_t alloc_id; /* lender's allocation id */
 };
 
+enum iam_xfer_kind {
+	IAM_XFER_TCP = 1,
+	IAM_XFER_RDMA = 2,
+};
+
 struct iam_xfer_ops {
 	const char *name; /* "tcp" or "rdma" */
+	enum iam_xfer_kind kind;
 	/*
 	 * Read len bytes at offset off of the block.  On success *data
 	 * points at them in the connection's own (for RDMA: registered,
@@ -49,6 +57,15 @@ struct iam_xfer_ops {
 		     uint32_t off, uint32_t len);
 	/* Close and free; accepts NULL. */
 	void (*close)(struct iam_xfer_conn *c);
+	/*
+	 * Make c usable again after a read or write failed, with a new
+	 * connection to the same lender (same staging memory, same
+	 * handle).  NULL for a transport whose connection outlives a
+	 * refused request and that cannot reconnect by itself (TCP).
+	 * Blocks for at most timeout_ms and allocates: for error paths
+	 * only.  0, or -errno: the lender does not answer.
+	 */
+	int (*recover)(struct iam_xfer_conn *c, int timeout_ms);
 };
 
 /* Every transport's connection starts with this. */
