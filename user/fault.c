@@ -40,6 +40,10 @@ struct uffdio_poison {
 #define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
 #endif
 
+/* How long the fault thread waits for a transport to reconnect after a
+ * failed request before it gives the lender up. */
+#define FAULT_RECOVER_MS 1000
+
 /* Page state bits, one byte per page of a region. */
 enum {
 	P_RESIDENT = 1 << 0, /* in the memfd, visible to the client */
@@ -47,7 +51,7 @@ enum {
 	P_REMOTE = 1 << 2, /* written back at least once: the lender's copy
 			    * is the content; otherwise the page is zeros */
 	P_REF = 1 << 3, /* CLOCK reference bit */
-	P_LOST = 1 << 4, /* its lender is gone */
+	P_LOST = 1 << 4, /* its lender is gone, or refused its block */
 };
 
 enum fault_op { CMD_ADD, CMD_REMOVE, CMD_CONN, CMD_STOP };
@@ -116,6 +120,7 @@ struct iam_fault {
 	uint8_t *zero_page;
 	bool stopping;
 	bool over_cache_warned;
+	bool no_poison; /* UFFDIO_POISON unsupported (Linux < 6.6) */
 
 	struct iam_fault_stats stats; /* written by the thread only */
 	struct lost_note notes[IAM_FAULT_MAX_LENDERS];
@@ -252,6 +257,118 @@ static void fault_target(const struct iam_m2i_entry *e,
 	t->alloc_id = e->alloc_id;
 }
 
+static int fault_xfer_once(struct iam_fault *f, struct iam_xfer_conn *c,
+			   const struct iam_xfer_target *t, uint32_t off,
+			   const void **src)
+{
+	int err;
+
+	if (src) {
+		err = iam_xfer_read(c, t, off, IAM_FAULT_PAGE, src);
+		if (!err && c->ops->kind == IAM_XFER_RDMA)
+			STAT_INC(f, rdma_reads);
+	} else {
+		err = iam_xfer_write(c, t, off, IAM_FAULT_PAGE);
+		if (!err && c->ops->kind == IAM_XFER_RDMA)
+			STAT_INC(f, rdma_writes);
+	}
+	return err;
+}
+
+/*
+ * Read one page of block e (src != NULL: *src gets the bytes) or write
+ * one back from the connection's write_buf(), with the error policy of
+ * fault.h.  0; -EACCES: the lender refused this block (its allocation is
+ * gone), the lender and the connection are fine; anything else: the
+ * lender is lost, and the control plane has been told.
+ *
+ * A transport that can reconnect (RDMA: a failed request breaks the
+ * queue pair) gets a new connection after any failure.  After a failure
+ * other than a refusal the request is tried once more: a lost packet then
+ * costs one retry, and a lender that accepts the new connection but
+ * still answers nothing for this block -- its XDP program drops requests
+ * for blocks it no longer lends, which looks like a dead lender from
+ * here -- is told apart from a dead one.
+ */
+static int fault_xfer(struct iam_fault *f, const struct iam_m2i_entry *e,
+		      uint32_t off, const void **src)
+{
+	uint16_t idx = e->lender_idx;
+	struct iam_xfer_conn *c = idx < IAM_FAULT_MAX_LENDERS ? f->conns[idx] :
+								NULL;
+	struct iam_xfer_target t;
+	int err;
+
+	if (idx >= IAM_FAULT_MAX_LENDERS)
+		return -EINVAL;
+	if (!c || f->lost[idx]) {
+		err = -ENOTCONN;
+		goto lost;
+	}
+	fault_target(e, &t);
+	err = fault_xfer_once(f, c, &t, off, src);
+	if (!err || (err == -EACCES && !c->ops->recover))
+		return err;
+	if (!c->ops->recover)
+		goto lost;
+	for (int tries = 0;; tries++) {
+		int rerr = c->ops->recover(c, FAULT_RECOVER_MS);
+
+		if (rerr) {
+			iam_warn("fault: lender #%u: cannot reconnect after "
+				 "\"%s\": %s",
+				 idx, strerror(-err), strerror(-rerr));
+			goto lost;
+		}
+		if (err == -EACCES)
+			return err;
+		if (tries)
+			return -EACCES; /* it answers, but not for this block */
+		err = fault_xfer_once(f, c, &t, off, src);
+		if (!err)
+			return 0;
+	}
+lost:
+	fault_lender_failed(f, idx, err);
+	return err;
+}
+
+/*
+ * The lender refused block e of region r: the allocation it belongs to is
+ * no longer ours there (released, or its lease ran out).  Every page of
+ * that allocation in r is lost: a fault on one raises SIGBUS and a
+ * resident one is dropped unsaved when evicted.  The lender's other
+ * allocations are untouched.
+ */
+static void fault_alloc_lost(struct iam_fault *f, struct iam_fault_region *r,
+			     const struct iam_m2i_entry *e)
+{
+	uint64_t nblocks = (r->len + (1ull << r->block_shift) - 1) >>
+			   r->block_shift;
+	uint64_t ppb = 1ull << (r->block_shift - 12), n = 0;
+	uint16_t idx = e->lender_idx;
+	uint64_t id = e->alloc_id;
+
+	for (uint64_t b = 0; b < nblocks; b++) {
+		const struct iam_m2i_entry *x = &f->cfg.m2i[r->first_slot + b];
+		uint8_t fl = __atomic_load_n(&x->flags, __ATOMIC_ACQUIRE);
+
+		if ((fl & IAM_M2I_LOCAL) || x->lender_idx != idx ||
+		    x->alloc_id != id)
+			continue;
+		for (uint64_t p = b * ppb; p < (b + 1) * ppb && p < r->npages;
+		     p++)
+			r->pages[p] |= P_LOST;
+		n++;
+	}
+	STAT_INC(f, lost_allocs);
+	iam_warn("fault: lender #%u refused allocation %llu: its %llu "
+		 "block(s) in the region of pid %d are lost (SIGBUS on "
+		 "touch); the lender's other blocks are served",
+		 idx, (unsigned long long)id, (unsigned long long)n,
+		 (int)r->pid);
+}
+
 /*
  * Make the page in frame i clean, so it can be dropped: a dirty page is
  * write-protected first (a client write racing us then waits, and is
@@ -270,7 +387,8 @@ static bool fault_clean(struct iam_fault *f, uint64_t i)
 	uint8_t flags;
 	int err;
 
-	if (!(*p & P_DIRTY) || r->dead)
+	/* A page of a refused allocation has nowhere to go: dropped. */
+	if (!(*p & P_DIRTY) || (*p & P_LOST) || r->dead)
 		return true;
 	e = fault_entry(f, r, addr);
 	off = (uint32_t)((addr - r->start) & ((1ull << r->block_shift) - 1));
@@ -287,18 +405,23 @@ static bool fault_clean(struct iam_fault *f, uint64_t i)
 
 		err = k == IAM_FAULT_PAGE ? 0 : -EIO;
 	} else {
-		struct iam_xfer_conn *c = f->conns[e->lender_idx];
-		struct iam_xfer_target t;
+		struct iam_xfer_conn *c =
+			e->lender_idx < IAM_FAULT_MAX_LENDERS ?
+				f->conns[e->lender_idx] :
+				NULL;
 
-		err = -ENOTCONN;
 		if (c && !f->lost[e->lender_idx] &&
 		    pread(r->memfd, c->ops->write_buf(c), IAM_FAULT_PAGE,
-			  (off_t)(pidx * IAM_FAULT_PAGE)) == IAM_FAULT_PAGE) {
-			fault_target(e, &t);
-			err = iam_xfer_write(c, &t, off, IAM_FAULT_PAGE);
+			  (off_t)(pidx * IAM_FAULT_PAGE)) != IAM_FAULT_PAGE)
+			err = -EIO;
+		else
+			err = fault_xfer(f, e, off, NULL);
+		if (err == -EACCES) {
+			/* Nowhere left to save it: the page goes with its
+			 * allocation. */
+			fault_alloc_lost(f, r, e);
+			return true;
 		}
-		if (err && e->lender_idx < IAM_FAULT_MAX_LENDERS)
-			fault_lender_failed(f, e->lender_idx, err);
 	}
 	if (err) {
 		/* Keep it, writable again: the data lives only here. */
@@ -416,6 +539,8 @@ static void fault_poison(struct iam_fault *f, struct iam_fault_region *r,
 
 	r->pages[(addr - r->start) / IAM_FAULT_PAGE] |= P_LOST;
 	STAT_INC(f, lost);
+	if (f->no_poison)
+		goto sigbus;
 	while (ioctl(r->uffd, UFFDIO_POISON, &po) < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			continue;
@@ -437,14 +562,25 @@ static void fault_poison(struct iam_fault *f, struct iam_fault_region *r,
 			r->dead = true;
 			return;
 		}
-		/* Kernels before 6.6 cannot poison one page: the faulting
-		 * thread gets the SIGBUS directly. */
-		iam_warn("fault: UFFDIO_POISON: %s; sending SIGBUS to pid %d",
-			 strerror(errno), (int)r->pid);
-		if (!tid || syscall(SYS_tgkill, r->pid, tid, SIGBUS) < 0)
-			kill(r->pid, SIGBUS);
-		return;
+		/* Kernels before 6.6 cannot poison one page (the ioctl is
+		 * unknown: EINVAL): the faulting thread gets the SIGBUS
+		 * directly, from then on without asking. */
+		if (errno == EINVAL || errno == ENOTTY) {
+			iam_warn("fault: no UFFDIO_POISON (%s): lost pages "
+				 "raise SIGBUS by tgkill instead",
+				 strerror(errno));
+			f->no_poison = true;
+		} else {
+			iam_warn("fault: UFFDIO_POISON: %s; sending SIGBUS "
+				 "to pid %d",
+				 strerror(errno), (int)r->pid);
+		}
+		goto sigbus;
 	}
+	return;
+sigbus:
+	if (!tid || syscall(SYS_tgkill, r->pid, tid, SIGBUS) < 0)
+		kill(r->pid, SIGBUS);
 }
 
 static void fault_missing(struct iam_fault *f, struct iam_fault_region *r,
@@ -487,22 +623,11 @@ static void fault_missing(struct iam_fault *f, struct iam_fault_region *r,
 			src = (const void *)(uintptr_t)(e->remote_addr + off);
 			STAT_INC(f, local_reads);
 		} else {
-			struct iam_xfer_conn *c =
-				e->lender_idx < IAM_FAULT_MAX_LENDERS ?
-					f->conns[e->lender_idx] :
-					NULL;
-			struct iam_xfer_target t;
-			int err = -ENOTCONN;
+			int err = fault_xfer(f, e, off, &src);
 
-			if (c && !f->lost[e->lender_idx]) {
-				fault_target(e, &t);
-				err = iam_xfer_read(c, &t, off, IAM_FAULT_PAGE,
-						    &src);
-			}
 			if (err) {
-				if (e->lender_idx < IAM_FAULT_MAX_LENDERS)
-					fault_lender_failed(f, e->lender_idx,
-							    err);
+				if (err == -EACCES)
+					fault_alloc_lost(f, r, e);
 				if (fr != UINT64_MAX)
 					frame_release(f, fr);
 				fault_poison(f, r, addr, tid);

@@ -23,9 +23,16 @@
  *
  * The fault path allocates nothing and takes no lock: every page array
  * and the CLOCK frames are allocated by the control plane up front, and
- * commands reach the thread through a lock-free queue.  When a lender
- * fails, its pages are lost: a fault on one is answered with UFFDIO_POISON
- * (the client gets SIGBUS at that address) and the control plane is told.
+ * commands reach the thread through a lock-free queue.
+ *
+ * Failures (fault_xfer() in fault.c): when a lender refuses a block
+ * (-EACCES: the allocation is no longer ours there), the pages of that
+ * allocation are lost and nothing else; when the connection fails and
+ * cannot be made again, the lender is lost: every page it held, and the
+ * control plane is told (hooks.lender_failed).  A lost page's fault is
+ * answered with UFFDIO_POISON (the client gets SIGBUS at that address).
+ * Reconnecting (RDMA) blocks the thread and allocates; it happens only
+ * after a failure.
  */
 #ifndef IAM_FAULT_H
 #define IAM_FAULT_H
@@ -78,6 +85,9 @@ struct iam_fault_stats {
 	uint64_t resident; /* pages resident now */
 	uint64_t cache_pages;
 	uint64_t fault_ns; /* sum of service times of missing faults */
+	uint64_t rdma_reads; /* of remote_reads, by RDMA READ */
+	uint64_t rdma_writes; /* of writebacks, by RDMA WRITE */
+	uint64_t lost_allocs; /* allocations a lender refused */
 };
 
 int iam_fault_start(const struct iam_fault_config *cfg, struct iam_fault **out);

@@ -32,13 +32,18 @@ static pthread_t loop_thread;
 static int lost_calls, removed_calls;
 static struct iam_fault_region *removed_region;
 
+/* Blocks [refused_lo, refused_hi) are refused: their allocation went. */
+static uint32_t refused_lo, refused_hi;
+
 static int resolve(void *arg, const struct in6_addr *peer,
 		   const struct in6_addr *block, uint32_t off, uint32_t len,
 		   bool write, void **mem, struct iam_tcpx_token *tok)
 {
 	uint32_t i = ntohl(*(const uint32_t *)&block->s6_addr[12]);
 
-	if (i >= NBLOCKS || off + len > BS)
+	if (i >= NBLOCKS || off + len > BS ||
+	    (i >= __atomic_load_n(&refused_lo, __ATOMIC_ACQUIRE) &&
+	     i < __atomic_load_n(&refused_hi, __ATOMIC_ACQUIRE)))
 		return -EACCES;
 	*mem = lender + (size_t)i * BS + off;
 	return 0;
@@ -92,7 +97,9 @@ static int make_uffd(void *addr, size_t len)
 }
 
 /* A region of NBLOCKS blocks; blocks < nlocal are "local" (served from
- * the lender buffer directly), the rest remote over TCP. */
+ * the lender buffer directly), the rest remote over TCP, as two
+ * allocations: blocks below ALLOC2 are allocation 1, the rest 2. */
+#define ALLOC2 18
 static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 {
 	struct iam_tcpx_server_config sc = {
@@ -141,6 +148,7 @@ static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 		*(uint32_t *)&e->block[12] = htonl((uint32_t)i);
 		e->remote_addr = (uintptr_t)lender + (uint64_t)i * BS;
 		e->lender_idx = 3;
+		e->alloc_id = i < ALLOC2 ? 1 : 2;
 		e->rights = 2;
 		e->block_shift = BSHIFT;
 		e->flags = IAM_M2I_VALID | (i < nlocal ? IAM_M2I_LOCAL : 0);
@@ -248,6 +256,45 @@ TEST(lost_lender_raises_sigbus_only_on_its_pages)
 	for (int i = 0; i < 100 && !__atomic_load_n(&lost_calls, 0); i++)
 		usleep(10000);
 	CHECK_EQ(lost_calls, 1);
+}
+
+TEST(refused_allocation_loses_only_its_pages)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct iam_fault_stats st;
+	volatile uint8_t v = 0;
+	struct rig g;
+
+	rig_up(&g, 16, 4);
+	for (size_t i = 0; i < g.len; i++)
+		g.mem[i] = pat(i);
+	/* The lender no longer lends allocation 1 (released, or its lease
+	 * ran out): it refuses those blocks, the connection stays. */
+	__atomic_store_n(&refused_lo, 4, __ATOMIC_RELEASE);
+	__atomic_store_n(&refused_hi, ALLOC2, __ATOMIC_RELEASE);
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(jb, 1)) {
+		v = g.mem[8 * BS];
+		CHECK_MSG(0, "no SIGBUS reading a refused page (read %u)", v);
+	}
+	CHECK_EQ(bus_addr, (uintptr_t)g.mem + 8 * BS);
+	/* Allocation 2 of the same lender, over the same connection. */
+	for (size_t i = (size_t)ALLOC2 * BS; i < g.len; i++)
+		if (g.mem[i] != pat(i)) {
+			CHECK_MSG(0, "byte %zu of allocation 2 differs", i);
+			break;
+		}
+	iam_fault_get_stats(g.f, &st);
+	CHECK_EQ(st.lost_allocs, 1);
+	CHECK_EQ(st.rdma_reads, 0);
+	/* Every page of allocation 1 is known lost, no request needed. */
+	CHECK_EQ(iam_fault_page_state(g.r, (uintptr_t)g.mem + 12 * BS),
+		 IAM_PAGE_LOST);
+	CHECK(iam_fault_page_state(g.r, (uintptr_t)g.mem + ALLOC2 * BS) !=
+	      IAM_PAGE_LOST);
+	usleep(50000);
+	CHECK_EQ(lost_calls, 0);
 }
 
 TEST(region_removal_is_reported_and_frees_frames)
