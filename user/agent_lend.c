@@ -557,6 +557,12 @@ int agent_lend_start(struct iam_agent *a)
 	char ab[INET6_ADDRSTRLEN];
 	int one = 1, err;
 
+	/* The data server listens on :: (block addresses are local through
+	 * the pool's route, not assigned), but only on the fabric interface:
+	 * data reaches it only through the XDP classifier, and agents on
+	 * other interfaces of the same namespace keep their own servers on
+	 * the same port. */
+	snprintf(sc.ifname, sizeof(sc.ifname), "%s", a->cfg.dev);
 	a->borrowers = calloc(IAM_AGENT_MAX_BORROWERS, sizeof(*a->borrowers));
 	if (!a->borrowers)
 		return -ENOMEM;
@@ -583,8 +589,8 @@ int agent_lend_start(struct iam_agent *a)
 		return err;
 	err = iam_tcpx_server_start(&sc, &a->data_srv);
 	if (err) {
-		iam_err("TCP data server on port %u: %s", a->cfg.data_port,
-			strerror(-err));
+		iam_err("TCP data server on %s port %u: %s", a->cfg.dev,
+			a->cfg.data_port, strerror(-err));
 		return err;
 	}
 	a->have_rdma = a->cfg.transport != IAM_CFG_TRANSPORT_TCP &&

@@ -18,6 +18,7 @@
 #ifndef IAM_XFER_TCP_H
 #define IAM_XFER_TCP_H
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,6 +66,9 @@ struct iam_tcpx_access {
 struct iam_tcpx_server_config {
 	struct in6_addr addr; /* listen address, in6addr_any for all */
 	uint16_t port;
+	/* Serve only connections that arrive on this interface
+	 * (SO_BINDTODEVICE); "" for any. */
+	char ifname[IF_NAMESIZE];
 	uint32_t max_io; /* largest request served, bytes */
 	int cpu; /* pin the server thread to this CPU, -1: no */
 	struct iam_tcpx_access access;

@@ -362,6 +362,14 @@ int iam_tcpx_server_start(const struct iam_tcpx_server_config *cfg,
 		goto err_free;
 	}
 	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Connections accepted here inherit the device binding, so their
+	 * answers leave through it too (socket(7), SO_BINDTODEVICE). */
+	if (cfg->ifname[0] &&
+	    setsockopt(s->lfd, SOL_SOCKET, SO_BINDTODEVICE, cfg->ifname,
+		       (socklen_t)strnlen(cfg->ifname, IF_NAMESIZE)) < 0) {
+		err = -errno;
+		goto err_lfd;
+	}
 	/* Block addresses are local only through the pool's local route, not
 	 * as interface addresses; a socket on :: receives them all. */
 	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
