@@ -152,8 +152,19 @@ struct iam_ipc_status {
 	__u64 uptime_ms;
 	__u64 fault_service_ns; /* sum over missing faults of the time from
 				 * reading the event to UFFDIO_COPY done */
+	/* borrowing: how remote pages moved */
+	__u64 rdma_reads; /* of remote_reads, by RDMA READ */
+	__u64 rdma_writes; /* of writebacks, by RDMA WRITE */
+	__u64 lost_allocs; /* allocations a lender refused (their pages
+			    * are lost, the lender's others are not) */
+	/* lending: what borrowers asked of this agent */
+	__u64 data_reads; /* TCP data server: reads served */
+	__u64 data_writes; /* TCP data server: writes served */
+	__u64 data_denied; /* TCP data server: requests refused */
+	__u32 rdma_qps; /* borrower queue pairs connected (0: no RDMA) */
+	__u32 rdma_regions; /* memory regions registered for them */
 };
-_Static_assert(sizeof(struct iam_ipc_status) == 256, "status ABI");
+_Static_assert(sizeof(struct iam_ipc_status) == 312, "status ABI");
 
 struct iam_ipc_lender {
 	__u8 prefix[16]; /* pool prefix, network byte order */

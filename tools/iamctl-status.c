@@ -241,6 +241,14 @@ static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
 				st.faults ? (double)st.fault_service_ns /
 						    (double)st.faults / 1000.0 :
 					    0.0);
+		iam_json_u64(&j, "rdma_reads", st.rdma_reads);
+		iam_json_u64(&j, "rdma_writes", st.rdma_writes);
+		iam_json_u64(&j, "lost_allocations", st.lost_allocs);
+		iam_json_u64(&j, "data_reads", st.data_reads);
+		iam_json_u64(&j, "data_writes", st.data_writes);
+		iam_json_u64(&j, "data_denied", st.data_denied);
+		iam_json_u64(&j, "rdma_queue_pairs", st.rdma_qps);
+		iam_json_u64(&j, "rdma_regions", st.rdma_regions);
 		iam_json_u64(&j, "uptime_ms", st.uptime_ms);
 		iam_json_obj_end(&j);
 		free(l);
@@ -273,13 +281,24 @@ static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
 	       (unsigned long long)st.resident_pages,
 	       (unsigned long long)st.cache_pages);
 	printf("faults: %llu (%llu zero, %llu read), %llu first writes, %llu "
-	       "evictions, %llu write-backs, %llu lost\n\n",
+	       "evictions, %llu write-backs, %llu lost\n",
 	       (unsigned long long)st.faults, (unsigned long long)st.zero_fills,
 	       (unsigned long long)st.remote_reads,
 	       (unsigned long long)st.wp_faults,
 	       (unsigned long long)st.evictions,
 	       (unsigned long long)st.writebacks,
 	       (unsigned long long)st.lost_faults);
+	printf("data path: %llu reads and %llu write-backs by RDMA, %llu "
+	       "allocation(s) refused by lenders\n",
+	       (unsigned long long)st.rdma_reads,
+	       (unsigned long long)st.rdma_writes,
+	       (unsigned long long)st.lost_allocs);
+	printf("serving borrowers: TCP %llu reads, %llu writes, %llu refused; "
+	       "RDMA %u queue pair(s), %u region(s)\n\n",
+	       (unsigned long long)st.data_reads,
+	       (unsigned long long)st.data_writes,
+	       (unsigned long long)st.data_denied, st.rdma_qps,
+	       st.rdma_regions);
 	lenders_table(l, n);
 	free(l);
 	return IAMCTL_OK;

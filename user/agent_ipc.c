@@ -126,6 +126,21 @@ static void ipc_status(struct iam_agent *a, struct agent_client *c,
 	st.writebacks = fs.writebacks;
 	st.lost_faults = fs.lost;
 	st.fault_service_ns = fs.fault_ns;
+	st.rdma_reads = fs.rdma_reads;
+	st.rdma_writes = fs.rdma_writes;
+	st.lost_allocs = fs.lost_allocs;
+	if (a->data_srv) {
+		struct iam_tcpx_server_stats ds;
+
+		iam_tcpx_server_get_stats(a->data_srv, &ds);
+		st.data_reads = ds.reads;
+		st.data_writes = ds.writes;
+		st.data_denied = ds.denied;
+	}
+	if (a->rdma_srv) {
+		st.rdma_qps = iam_rdma_server_conn_count(a->rdma_srv);
+		st.rdma_regions = iam_rdma_server_region_count(a->rdma_srv);
+	}
 	st.uptime_ms = iam_now_ms() - a->started_ms;
 	agent_ipc_reply(a, c, IAM_IPC_STATUS, seq, 0, &st, sizeof(st));
 }

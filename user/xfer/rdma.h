@@ -131,6 +131,9 @@ int iam_rdma_server_disconnect(struct iam_rdma_server *s,
 			       const struct in6_addr *peer);
 /* Connected borrower queue pairs.  Loop thread only. */
 unsigned int iam_rdma_server_conn_count(const struct iam_rdma_server *s);
+/* Registered memory regions (one per run of a lent allocation).
+ * Thread-safe. */
+unsigned int iam_rdma_server_region_count(struct iam_rdma_server *s);
 
 /* ---- borrower ----------------------------------------------------------- */
 

@@ -465,3 +465,13 @@ unsigned int iam_rdma_server_conn_count(const struct iam_rdma_server *s)
 		n += sc->established;
 	return n;
 }
+
+unsigned int iam_rdma_server_region_count(struct iam_rdma_server *s)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->nmrs;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
