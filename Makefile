@@ -165,7 +165,7 @@ test: deps
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 test-rxe: deps
-	$(Q)$(MAKE) --no-print-directory all $(VM_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(VM_BINS) $(TESTTOOL_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh --only vm
 
 bench: deps

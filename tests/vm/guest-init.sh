@@ -13,12 +13,17 @@
 #   fd77:0:0:a::/64 routed here    fd77:0:0:b::/64 routed here
 #   fd77:0:0:a::7 (IAM_VM_ADDR0)   fd77:0:0:b::7 (IAM_VM_ADDR1)
 #
-# Agents started in the guest put their own addresses into their side's
-# /64 (e.g. fd77:0:0:a::1 on veth0); the policy rules below already send
-# traffic for the other side's /64 out of the right veth.  COMMAND gets:
+# Agents started in the guest (tests/vm/agents.bash) put their /80 --
+# net fd77:0:0, host a:1 or b:1, so agent addresses fd77:0:0:a:1::1 and
+# fd77:0:0:b:1::1 and pools below them -- inside their side's /64; the
+# policy rules below already send traffic for the other side's /64 out
+# of the right veth.  An agent placed outside these /64s would talk to the
+# other through lo.  COMMAND gets:
 #   IAM_VM=1, IAM_VM_NETDEV0/1, IAM_VM_DEV0/1 (rxe0/rxe1),
 #   IAM_VM_ADDR0/1, IAM_VM_PREFIX0/1, IAM_VM_LINK0/1 (fd77::1/2),
-#   IAM_VM_IPV4_0/1, IAM_VM_GID0/1 (GID index of fd77::1/2, RoCE v2)
+#   IAM_VM_IPV4_0/1, IAM_VM_GID0/1 (GID index of fd77::1/2, RoCE v2),
+#   IAM_VM_NET, IAM_VM_HOST0/1, IAM_VM_AGENT0/1 (agents' --net, --host
+#   and resulting agent addresses, written as inet_ntop and ip(8) do)
 # and runs in the repository's top folder with stdin from /dev/null.
 . /run/iam-vm/conf
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -44,6 +49,11 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
+# devtmpfs lacks these; bash's process substitution (bats) needs /dev/fd.
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp
@@ -137,7 +147,9 @@ fabric() {
 			IAM_VM_LINK$i=$link IAM_VM_IPV4_$i=10.77.0.$((i + 1))
 	done
 	export IAM_VM_ADDR0=fd77:0:0:a::7 IAM_VM_ADDR1=fd77:0:0:b::7 \
-		IAM_VM_PREFIX0=fd77:0:0:a::/64 IAM_VM_PREFIX1=fd77:0:0:b::/64
+		IAM_VM_PREFIX0=fd77:0:0:a::/64 IAM_VM_PREFIX1=fd77:0:0:b::/64 \
+		IAM_VM_NET=fd77:0:0 IAM_VM_HOST0=a:1 IAM_VM_HOST1=b:1 \
+		IAM_VM_AGENT0=fd77::a:1:0:0:1 IAM_VM_AGENT1=fd77::b:1:0:0:1
 }
 fabric || fail "soft-RoCE setup failed"
 export IAM_VM=1

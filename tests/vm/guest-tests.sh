@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# guest-tests.sh - the soft-RoCE test programs, run inside the tests/vm
-# guest (tests/vm/run.sh boots it).  Prints the programs' TAP as it comes;
+# guest-tests.sh - the soft-RoCE test programs and the end-to-end borrow
+# test over RDMA (borrow.bats), run inside the tests/vm guest
+# (tests/vm/run.sh boots it).  Prints the programs' TAP as it comes;
 # run.sh numbers the lines and writes the plan.  A program that dies or
 # falls short of its own plan without a "not ok" gets one here.
 set -u
@@ -29,4 +30,5 @@ prog() {
 
 prog test_rdma 240 "$BUILD/tests/vm/test_rdma"
 prog test_rdma_fault 240 "$BUILD/tests/vm/test_rdma_fault"
+prog borrow.bats 300 bats --tap tests/vm/borrow.bats
 exit 0

@@ -15,13 +15,19 @@ if [ $? -ne 0 ]; then
 	echo "ok 1 - vm: soft-RoCE guest # SKIP $why"
 	exit 0
 fi
-for b in test_rdma test_rdma_fault; do
-	if [ ! -x "$BUILD/tests/vm/$b" ]; then
+for b in tests/vm/test_rdma tests/vm/test_rdma_fault tests/tools/iam-client \
+	iam-load iamctl; do
+	if [ ! -x "$BUILD/$b" ]; then
 		echo "1..1"
-		echo "not ok 1 - vm: $BUILD/tests/vm/$b is not built (make tests)"
+		echo "not ok 1 - vm: $BUILD/$b is not built (make tests)"
 		exit 1
 	fi
 done
+if ! command -v bats > /dev/null || ! command -v jq > /dev/null; then
+	echo "1..1"
+	echo "not ok 1 - vm: bats and jq are needed (tools/deps.sh installs them)"
+	exit 1
+fi
 
 # Number the guest's TAP lines in one sequence; other lines are comments.
 n=0 rc=
