@@ -35,7 +35,7 @@ agents() {
 	bb_agent b "$NS_B" --net 2001:db8:b --host b:2 --asn 65000 \
 		--router-id 10.0.0.2 --peer "$2" --pool 4M --cache 1M || return 1
 	# B knows both pools, whole: V = 128
-	bb_wait_eq 20 128 bb_status b .available_blocks > /dev/null
+	iam_wait_eq 20 128 bb_status b .available_blocks > /dev/null
 }
 
 # measure LABEL: N changes at A, each seen at B.
