@@ -572,9 +572,15 @@ int main(int argc, char **argv)
 		       (unsigned long long)r.accesses,
 		       (unsigned long long)r.faults, r.secs,
 		       (double)r.faults / r.secs);
-		printf("fault latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n",
-		       p50, pct_us(r.lat, r.nlat, 0.99),
-		       pct_us(r.lat, r.nlat, 0.999));
+		if (r.nlat)
+			printf("fault latency: p50 %.1f us, p99 %.1f us, "
+			       "p99.9 %.1f us\n",
+			       p50, pct_us(r.lat, r.nlat, 0.99),
+			       pct_us(r.lat, r.nlat, 0.999));
+		else
+			printf("fault latency: no faults were timed: the "
+			       "region stayed in the agent's cache; use a "
+			       "--size larger than its --cache\n");
 		if (rdma) {
 			printf("limit (same run): uffd fault served from a "
 			       "local buffer by another process p50 %.1f us "
@@ -590,7 +596,9 @@ int main(int argc, char **argv)
 			       lu, lut,
 			       have_tcp ? wi.lender : "(no remote lender)", lt,
 			       lu + lt);
-			printf("ratio p50 / limit: %.2f\n", p50 / (lu + lt));
+			if (r.nlat)
+				printf("ratio p50 / limit: %.2f\n",
+				       p50 / (lu + lt));
 		}
 		printf("verified: %s (%llu wrong 8-byte words)\n",
 		       r.bad_words ? "NO" : "every byte",
