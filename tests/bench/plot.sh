@@ -8,7 +8,8 @@
 #
 #   fault-latency.jsonl   iam-bench --json, one line per run
 #   fault-latency.dat     the table the plot is drawn from
-#   fault-latency.png     p50 and p99 beside the limit, per run (gnuplot)
+#   fault-latency.png     p50 beside the limit, per run, with the threads
+#                         on any CPU and all on one (gnuplot)
 #
 # h1 borrows with no local budget and a 2M cache, so every fault of a
 # region is remote; h2 (same leaf) lends 16M, h3 and h4 (across the
@@ -57,9 +58,36 @@ dat=$OUT/fault-latency.dat
 : > "$jsonl"
 {
 	echo "# iam-bench over the FIG. 1A demo fabric; latencies in us"
-	echo "# label p50 p99 limit_uffd limit_tcp limit where"
+	echo "# any CPU: the scheduler places every thread; one CPU: the"
+	echo "# fabric's processes (agents, BIRD) and iam-bench on CPU 0"
+	echo "# label p50 p99 limit ratio p50_1cpu p99_1cpu limit_1cpu ratio_1cpu where"
 } > "$dat"
-printf '%-22s %8s %8s %8s %8s %8s  %s\n' run p50_us p99_us uffd_us tcp_us limit_us lender
+
+# place any|one: where the fabric's processes may run.  Threads that wake
+# each other across the two CPUs pay ~20 us per wake-up here; on one CPU
+# that path is several times cheaper, so both placements are measured.
+place() {
+	local ns p cpus=0-$(($(nproc) - 1))
+	[ "$1" = one ] && cpus=0
+	for ns in $(ip netns list | awk '{print $1}'); do
+		case $ns in "$FIG_NAME"-*) ;; *) continue ;; esac
+		for p in $(ip netns pids "$ns"); do
+			taskset -a -p -c "$cpus" "$p" > /dev/null 2>&1
+		done
+	done
+}
+
+# bench PLACE SIZE PATTERN WRITES: one iam-bench run, its JSON on stdout.
+bench() {
+	local cpu=()
+	place "$1"
+	[ "$1" = one ] && cpu=(--cpu 0)
+	fig_in 1 "$BUILD/iam-bench" -i "$(fig_inst 1)" --size "$2" \
+		--pattern "$3" --writes "$4" --passes 3 "${cpu[@]}" --json
+}
+
+printf '%-18s %-7s %8s %8s %8s %8s %8s %6s  %s\n' run cpus p50_us p99_us \
+	uffd_us tcp_us limit_us ratio lender
 rc=0
 # size pattern writes-percent
 for run in "4M seq 0" "4M random 0" "16M seq 0" "16M random 0" \
@@ -67,13 +95,19 @@ for run in "4M seq 0" "4M random 0" "16M seq 0" "16M random 0" \
 	read -r size pattern writes <<< "$run"
 	label="$size $pattern"
 	[ "$writes" != 0 ] && label+=" +${writes}%w"
-	if ! out=$(fig_in 1 "$BUILD/iam-bench" -i "$(fig_inst 1)" --size "$size" \
-		--pattern "$pattern" --writes "$writes" --passes 3 --json); then
-		echo "plot: iam-bench failed for $label"
-		rc=1
-		continue
-	fi
-	echo "$out" >> "$jsonl"
+	row=()
+	for pl in any one; do
+		if ! out=$(bench $pl "$size" "$pattern" "$writes"); then
+			echo "plot: iam-bench failed for $label ($pl CPU)"
+			rc=1
+			continue 2
+		fi
+		echo "$out" >> "$jsonl"
+		jq -r --arg l "$label" --arg c "$pl CPU" '"\($l)\t\($c)\t\(.p50_us)\t\(.p99_us)\t\(.limit_uffd_p50_us)\t\(.limit_tcp_p50_us)\t\(.limit_p50_us)\t\(.ratio_p50)\t\(.lender // "-")"' <<< "$out" |
+			awk -F'\t' '{ printf "%-18s %-7s %8.1f %8.1f %8.1f %8.1f %8.1f %6.2f  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+		row+=("$(jq -r '[.p50_us, .p99_us, .limit_p50_us, .ratio_p50] |
+			map(. * 100 | round / 100) | join(" ")' <<< "$out")")
+	done
 	# The limit's lender is the one of the region's last block: which
 	# host that is, and whether the path crosses the spine.
 	lender=$(jq -r '.lender // "-"' <<< "$out")
@@ -84,19 +118,15 @@ for run in "4M seq 0" "4M random 0" "16M seq 0" "16M random 0" \
 		[ "$(fig_leaf_of $i)" = "$(fig_leaf_of 1)" ] && where+=", same leaf" ||
 			where+=", via spine"
 	done
-	jq -r --arg l "$label" --arg w "$where" '[$l, .p50_us, .p99_us,
-		.limit_uffd_p50_us, .limit_tcp_p50_us, .limit_p50_us, $w] |
-		"\(.[0]|@json) \(.[1:6] | map(. * 10 | round / 10) | join(" ")) \(.[6]|@json)"' \
-		<<< "$out" >> "$dat"
-	jq -r --arg l "$label" '"\($l)\t\(.p50_us)\t\(.p99_us)\t\(.limit_uffd_p50_us)\t\(.limit_tcp_p50_us)\t\(.limit_p50_us)\t\(.lender // "-")"' <<< "$out" |
-		awk -F'\t' '{ printf "%-22s %8.1f %8.1f %8.1f %8.1f %8.1f  %s\n", $1, $2, $3, $4, $5, $6, $7 }'
+	echo "\"$label\" ${row[0]} ${row[1]} \"$where\"" >> "$dat"
 done
+place any
 
 png=$OUT/fault-latency.png
 gnuplot << EOF || { echo "plot: gnuplot failed"; exit 1; }
 set terminal pngcairo size 1100,600 font "sans,10"
 set output "$png"
-set title "IAM: remote page-fault latency, TCP over veth, FIG. 1A fabric in namespaces\n(iam-bench, 3 passes per run; limit = uffd fault from a local buffer + TCP 4K request/response, medians, same run)"
+set title "IAM: remote page-fault latency, TCP over veth, FIG. 1A fabric in namespaces\n(iam-bench, 3 passes per run; limit = uffd fault served by another process + TCP 4K request/response to the lender, medians, same run)"
 set ylabel "microseconds"
 set yrange [0:*]
 set offsets 0, 0, graph 0.12, 0
@@ -108,13 +138,15 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics nomirror
 set bmargin 6
-set xlabel "region size, access order (+30%w: 30% of the pages read are rewritten), lender of the last block\nno local blocks: every fault goes to a lender" offset 0,-0.5
-plot "$dat" using 2:xtic(stringcolumn(1)."\n".stringcolumn(7)) title "fault p50" lc rgb "#3b75af", \
-     "" using 3 title "fault p99" lc rgb "#9ecae9", \
-     "" using 6 title "limit (p50)" lc rgb "#c7c7c7", \
-     "" using (\$0 - 0.25):2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle, \
-     "" using (\$0):3:(sprintf("%.0f", \$3)) with labels offset 0,0.7 notitle, \
-     "" using (\$0 + 0.25):6:(sprintf("%.0f", \$6)) with labels offset 0,0.7 notitle
+set xlabel "region size, access order (+30%w: 30% of the pages read are rewritten), lender of the last block; no local blocks: every fault goes to a lender\nany CPU: the scheduler places the agents, BIRD and iam-bench on the 2 CPUs; one CPU: all of them on CPU 0 (p99 is printed by the script)" offset 0,-0.5
+plot "$dat" using 2:xtic(stringcolumn(1)."\n".stringcolumn(10)) title "fault p50, any CPU" lc rgb "#3b75af", \
+     "" using 4 title "limit, any CPU" lc rgb "#c7c7c7", \
+     "" using 6 title "fault p50, one CPU" lc rgb "#e6842a", \
+     "" using 8 title "limit, one CPU" lc rgb "#8c8c8c", \
+     "" using (\$0 - 0.3):2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle, \
+     "" using (\$0 - 0.1):4:(sprintf("%.0f", \$4)) with labels offset 0,0.7 notitle, \
+     "" using (\$0 + 0.1):6:(sprintf("%.0f", \$6)) with labels offset 0,0.7 notitle, \
+     "" using (\$0 + 0.3):8:(sprintf("%.0f", \$8)) with labels offset 0,0.7 notitle
 EOF
 echo "plot: $png (data in $dat, raw runs in $jsonl)"
 exit $rc
