@@ -56,8 +56,20 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
+# The guest gets its own /tmp and /var/tmp; a repository under either (a
+# CI clone in /tmp) stays visible through a bind mount taken before.
+case $IAM_VM_TOP/ in
+/tmp/* | /var/tmp/*)
+	mkdir -p /run/iam-vm-top
+	mount --bind "$IAM_VM_TOP" /run/iam-vm-top || fail "bind $IAM_VM_TOP"
+	;;
+esac
 mount -t tmpfs tmp /tmp
 mount -t tmpfs vartmp /var/tmp
+if [ -d /run/iam-vm-top ]; then
+	mkdir -p "$IAM_VM_TOP"
+	mount --bind /run/iam-vm-top "$IAM_VM_TOP" || fail "bind $IAM_VM_TOP back"
+fi
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 hostname iam-vm
 ulimit -l unlimited
