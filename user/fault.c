@@ -820,6 +820,8 @@ static void *fault_thread(void *arg)
 		CPU_SET(f->cfg.cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	bool yielded = false;
+
 	while (!f->stopping) {
 		bool evict = f->nfree < f->low_free;
 		int n = epoll_wait(f->epfd, evs, 16, evict ? 0 : -1);
@@ -834,15 +836,22 @@ static void *fault_thread(void *arg)
 		if (n == 0) {
 			/* Idle: make room now so a fault does not pay for
 			 * eviction.  Yield first: a client this thread just
-			 * woke on the same CPU runs before this work.  If
-			 * nothing can go, stop trying until a page leaves by
-			 * itself. */
-			sched_yield();
+			 * woke on the same CPU runs before this work -- and
+			 * look again after it, for that client's next fault
+			 * must not wait behind a whole batch.  If nothing can
+			 * go, stop trying until a page leaves by itself. */
+			if (!yielded) {
+				sched_yield();
+				yielded = true;
+				continue;
+			}
+			yielded = false;
 			if (evict &&
 			    !fault_evict_batch(f, IAM_FAULT_EVICT_BATCH))
 				f->low_free = f->nfree;
 			continue;
 		}
+		yielded = false;
 		fault_events(f, evs, n);
 		/* Busy-poll a little after a fault: the next one usually
 		 * follows at once, and a sleeping thread costs a wake-up
