@@ -55,7 +55,7 @@ nothing_left() {
 	nothing_left
 }
 
-@test "demo: KEEP=1 leaves the fabric and the allocation up; --down removes them" {
+@test "demo: KEEP=1 leaves the fabric and the allocation up, README's first program runs on it; --down removes them" {
 	KEEP=1 run "$DEMO"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Remove everything with: make demo-down"* ]]
@@ -65,6 +65,18 @@ nothing_left() {
 	[ "$(jq .borrowed_blocks <<< "$output")" = 256 ]
 	run ip netns exec "$DEMO_NAME-spine" birdc -s "$DEMO_DIR/spine.ctl" show protocols
 	[[ "$output" == *"leaf1 "*"Established"* ]]
+	# README's "A first borrowed page", as written there.
+	sed -n '/^## A first borrowed page/,/^## /p' "$IAM_TOP/README.md" |
+		sed -n '/^```c$/,/^```$/p' | sed '1d;$d' > "$BATS_TEST_TMPDIR/first.c"
+	grep -q 'iam_alloc' "$BATS_TEST_TMPDIR/first.c"
+	cc -Wall -Wextra -Werror -I"$IAM_TOP/headers" "$BATS_TEST_TMPDIR/first.c" \
+		"$BUILD/libiam.a" -o "$BATS_TEST_TMPDIR/first"
+	IAM_INSTANCE=$DEMO_NAME-h1 run nsenter --net=/run/netns/"$DEMO_NAME-h1" \
+		"$BATS_TEST_TMPDIR/first"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "first page: block 2001:db8:"*" on 2001:db8:"*"::1 ("*")" ]]
+	[[ "${lines[1]}" == "last page:  block 2001:db8:"*" on 2001:db8:"*"::1 (a lender)" ]]
 	run "$DEMO" --down
 	[ "$status" -eq 0 ]
 	[ "$output" = "demo: removed the namespaces $DEMO_NAME-* and their agents" ]
