@@ -47,29 +47,8 @@ iam_bg() {
 	echo $!
 }
 
-# iam_wait_for TIMEOUT_S CMD...: retry CMD every 0.1 s until it succeeds.
-iam_wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
-# iam_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
-iam_wait_eq() {
-	local t=$1 want=$2 got i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		got=$("$@" 2> /dev/null)
-		[ "$got" = "$want" ] && return 0
-		sleep 0.1
-	done
-	echo "# waited ${t}s for '$want', last: '$got' from: $*"
-	return 1
-}
+# iam_wait_for, iam_wait_eq
+. "$IAM_TOP/tests/wait.bash"
 
 # A libiam client that lives across commands (tests/tools/iam-client):
 # iam_client_start NAME NS INSTANCE ARGS... starts it in namespace NS,

@@ -51,7 +51,7 @@ fig_agent 2 "pool 16M" "cache 1M" || exit 1
 fig_agent 3 "pool 32M" "cache 1M" || exit 1
 fig_agent 4 "pool 32M" "cache 1M" || exit 1
 M=$(((4 + 16 + 32 + 32) * 16))
-fig_wait_eq 30 $M fig_status 1 .total_blocks || exit 1
+iam_wait_eq 30 $M fig_status 1 .total_blocks || exit 1
 
 jsonl=$OUT/fault-latency.jsonl
 dat=$OUT/fault-latency.dat

@@ -144,7 +144,7 @@ sed 's/^/    /' "$FIG_DIR/h1.conf"
 say "and is started in its namespace as"
 say "  nsenter --net=/run/netns/$(fig_ns h1) $BUILD/iam-load --config $FIG_DIR/h1.conf"
 for i in 1 2 3 4; do
-	fig_wait 30 fig_bird_established "leaf$(fig_leaf_of $i)" h$i ||
+	iam_wait_for 30 fig_bird_established "leaf$(fig_leaf_of $i)" h$i ||
 		die "h$i's BGP session with leaf$(fig_leaf_of $i) did not come up"
 	ok "h$i: agent $(fig_agent_addr $i) up, BGP session with leaf$(fig_leaf_of $i) Established"
 done
@@ -168,9 +168,9 @@ show "$(birdc_cmd spine) show route all $pool2" fig_birdc spine show route all "
 # ---------------------------------------------------------------------------
 step "M and V: every agent sums the pools it learned through BGP"
 for i in 1 2 3 4; do
-	fig_wait_eq 30 $M fig_status $i .total_blocks ||
+	iam_wait_eq 30 $M fig_status $i .total_blocks ||
 		die "h$i does not see M = $M"
-	fig_wait_eq 30 $M fig_status $i .available_blocks ||
+	iam_wait_eq 30 $M fig_status $i .available_blocks ||
 		die "h$i does not see V = $M"
 	ok "h$i sees M = $M blocks, V = $M blocks, $(fig_status $i '.lenders | length') lenders"
 done
@@ -222,7 +222,7 @@ bench_done() {
 	grep -q "holding the region until" "$FIG_DIR/bench.out" ||
 		! kill -0 "$bench" 2> /dev/null
 }
-fig_wait 60 bench_done
+iam_wait_for 60 bench_done
 grep -q "holding the region until" "$FIG_DIR/bench.out" ||
 	{ sed 's/^/    /' "$FIG_DIR/bench.out"; die "iam-bench failed (its output is above)"; }
 sed 's/^/    /' "$FIG_DIR/bench.out"
@@ -239,7 +239,7 @@ for j in 2 3 4; do
 done
 used=$(fig_ctl 1 allocations --json | jq '[.allocations[] | .blocks] | add')
 for i in 1 2 3 4; do
-	fig_wait_eq 10 $((M - used)) fig_status $i .available_blocks ||
+	iam_wait_eq 10 $((M - used)) fig_status $i .available_blocks ||
 		die "h$i does not see V drop by $used"
 done
 ok "every agent now sees V = $((M - used)) (M = $M): the lenders re-announced V_i"
@@ -303,11 +303,11 @@ kill "$holder"
 holder=
 wait "$bench" 2> /dev/null
 for i in 1 2 3 4; do
-	fig_wait_eq 15 $M fig_status $i .available_blocks ||
+	iam_wait_eq 15 $M fig_status $i .available_blocks ||
 		die "h$i does not see V back at $M"
 done
 ok "every agent sees V = M = $M again"
-fig_wait_eq 15 0 bash -c "ip netns exec $(fig_ns spine) birdc -s $FIG_DIR/spine.ctl show route all | grep -c ', 10, '" ||
+iam_wait_eq 15 0 bash -c "ip netns exec $(fig_ns spine) birdc -s $FIG_DIR/spine.ctl show route all | grep -c ', 10, '" ||
 	die "BIRD still has allocation routes"
 ok "BIRD has no allocation route left"
 finished=1

@@ -67,29 +67,8 @@ fig_status() {
 	fig_ctl $1 status --json | jq -r "$2"
 }
 
-# fig_wait TIMEOUT_S CMD...: retry CMD every 0.1 s until it succeeds.
-fig_wait() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
-# fig_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
-fig_wait_eq() {
-	local t=$1 want=$2 got i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		got=$("$@" 2> /dev/null)
-		[ "$got" = "$want" ] && return 0
-		sleep 0.1
-	done
-	echo "waited ${t}s for '$want', last: '$got' from: $*" >&2
-	return 1
-}
+# iam_wait_for, iam_wait_eq
+. "$(dirname "${BASH_SOURCE[0]}")/../wait.bash"
 
 fig_newns() {
 	local ns
@@ -178,7 +157,7 @@ fig_up() {
 			> "$FIG_DIR/$r.out" 2>&1 < /dev/null 3>&- || return 1
 	done
 	for l in 1 2; do
-		fig_wait 30 fig_bird_established leaf$l spine || return 1
+		iam_wait_for 30 fig_bird_established leaf$l spine || return 1
 	done
 }
 
@@ -218,7 +197,7 @@ fig_agent() {
 	setsid nsenter --net=/run/netns/"$(fig_ns h$i)" "$BUILD/iam-load" \
 		--config "$conf" > "$FIG_DIR/h$i.log" 2>&1 < /dev/null 3>&- &
 	echo $! > "$FIG_DIR/h$i.pid"
-	fig_wait 20 fig_ctl $i status || {
+	iam_wait_for 20 fig_ctl $i status || {
 		echo "agent h$i did not start; its log:" >&2
 		sed 's/^/    /' "$FIG_DIR/h$i.log" >&2
 		return 1

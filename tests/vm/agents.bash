@@ -20,7 +20,7 @@
 #
 #   vm_agent SIDE [iam-load options...]   start side SIDE's agent (vm0/vm1)
 #   vm_agents_wait TIMEOUT_S              until both see both pools
-#   vm_wait TIMEOUT_S CMD... / vm_wait_eq TIMEOUT_S EXPECTED CMD...
+#   iam_wait_for TIMEOUT_S CMD... / iam_wait_eq TIMEOUT_S EXPECTED CMD...
 #   vm_ctl SIDE iamctl-args...
 #   vm_status SIDE JQ                     one value of `iamctl status --json`
 #   vm_client_start NAME SIDE ARGS...     iam-client on SIDE, fed by a fifo
@@ -37,29 +37,8 @@ VM_BGP_PORT1=1179
 
 vm_inst() { echo "vm$1"; }
 
-# vm_wait TIMEOUT_S CMD...: retry CMD every 0.1 s until it succeeds.
-vm_wait() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
-# vm_wait_eq TIMEOUT_S EXPECTED CMD...: until CMD prints EXPECTED.
-vm_wait_eq() {
-	local t=$1 want=$2 got i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		got=$("$@" 2> /dev/null)
-		[ "$got" = "$want" ] && return 0
-		sleep 0.1
-	done
-	echo "waited ${t}s for '$want', last: '$got' from: $*" >&2
-	return 1
-}
+# iam_wait_for, iam_wait_eq
+. "$(dirname "${BASH_SOURCE[0]}")/../wait.bash"
 
 vm_agent() {
 	local i=$1 o=$((1 - $1)) link peer_port
@@ -76,7 +55,7 @@ vm_agent() {
 		"$@" > "$VM_DIR/agent$i.log" 2>&1 3>&- &
 	echo $! > "$VM_DIR/agent$i.pid"
 	disown $!
-	vm_wait 30 vm_ctl "$i" status
+	iam_wait_for 30 vm_ctl "$i" status
 }
 
 vm_ctl() {
@@ -100,7 +79,7 @@ vm_agents_ready() {
 }
 
 vm_agents_wait() {
-	vm_wait "$1" vm_agents_ready
+	iam_wait_for "$1" vm_agents_ready
 }
 
 vm_agent_pid() { cat "$VM_DIR/agent$1.pid"; }
@@ -118,7 +97,7 @@ vm_client_start() {
 	sleep infinity > "$VM_DIR/$name.in" 2> /dev/null 3>&- &
 	echo $! > "$VM_DIR/$name.holder"
 	disown $!
-	vm_wait 60 grep -Eq '^(ready|alloc-failed)' "$VM_DIR/$name.out"
+	iam_wait_for 60 grep -Eq '^(ready|alloc-failed)' "$VM_DIR/$name.out"
 	head -n 1 "$VM_DIR/$name.out"
 }
 
@@ -132,7 +111,7 @@ vm_client() {
 	shift
 	n=$(wc -l < "$VM_DIR/$name.out")
 	echo "$*" > "$VM_DIR/$name.in"
-	vm_wait 120 vm_lines_above "$VM_DIR/$name.out" "$n"
+	iam_wait_for 120 vm_lines_above "$VM_DIR/$name.out" "$n"
 	tail -n 1 "$VM_DIR/$name.out"
 }
 
@@ -140,7 +119,7 @@ vm_client_stop() {
 	local name=$1 pid
 	pid=$(cat "$VM_DIR/$name.pid")
 	kill "$(cat "$VM_DIR/$name.holder")" 2> /dev/null
-	vm_wait 20 bash -c "! kill -0 $pid 2> /dev/null"
+	iam_wait_for 20 bash -c "! kill -0 $pid 2> /dev/null"
 }
 
 # Stop both agents (and clients): SIGTERM first, so they withdraw and
@@ -154,7 +133,7 @@ vm_agents_down() {
 	for f in "$VM_DIR"/agent*.pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f")
-		vm_wait 10 bash -c "! kill -0 $p 2> /dev/null" ||
+		iam_wait_for 10 bash -c "! kill -0 $p 2> /dev/null" ||
 			kill -KILL "$p" 2> /dev/null
 	done
 	for f in "$VM_DIR"/*.pid; do

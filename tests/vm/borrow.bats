@@ -122,10 +122,10 @@ vm_explode() {
 @test "free: the lender deregisters, withdraws and is whole again" {
 	run vm_client c1 free
 	[ "$output" = freed ]
-	vm_wait_eq 20 0 vm_status 0 .rdma_regions
-	vm_wait_eq 20 "$(vm_status 0 .own_total_blocks)" vm_status 0 .own_available_blocks
+	iam_wait_eq 20 0 vm_status 0 .rdma_regions
+	iam_wait_eq 20 "$(vm_status 0 .own_total_blocks)" vm_status 0 .own_available_blocks
 	[ "$(vm_ctl 0 allocations --json | jq '.allocations | length')" = 0 ]
-	vm_wait_eq 20 "$(vm_status 1 .total_blocks)" vm_status 1 .available_blocks
+	iam_wait_eq 20 "$(vm_status 1 .total_blocks)" vm_status 1 .available_blocks
 	vm_client_stop c1
 }
 

@@ -172,6 +172,26 @@ static uint8_t pat(size_t i, int round)
 	return (uint8_t)(i * 131 + (i >> 12) * 7 + 1 + round * 29);
 }
 
+/*
+ * rig_up with SIGBUS blocked in the agent's threads, and every byte of
+ * the region written.  Without UFFDIO_POISON (Linux < 6.6, the guest's
+ * 6.1) the fault thread sends SIGBUS itself (tgkill to the faulting
+ * thread, else kill): only the client thread may take it, so the agent's
+ * threads start with it blocked.
+ */
+static void rig_up_for_sigbus(struct rig *g)
+{
+	sigset_t bus, old;
+
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	pthread_sigmask(SIG_BLOCK, &bus, &old);
+	rig_up(g, 16);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (size_t i = 0; i < g->len; i++)
+		g->mem[i] = pat(i, 0);
+}
+
 TEST(eviction_writeback_and_refault_over_rdma)
 {
 	struct iam_fault_stats st;
@@ -223,20 +243,9 @@ TEST(released_allocation_is_lost_not_misread)
 	volatile size_t bad = 0;
 	struct iam_fault_stats st;
 	volatile uint8_t v = 0;
-	sigset_t bus, old;
 	struct rig g;
 
-	/* Without UFFDIO_POISON (Linux < 6.6, the guest's 6.1) the fault
-	 * thread sends SIGBUS itself (tgkill to the faulting thread, else
-	 * kill): only the client thread may take it, so the agent's threads
-	 * here start with it blocked. */
-	sigemptyset(&bus);
-	sigaddset(&bus, SIGBUS);
-	pthread_sigmask(SIG_BLOCK, &bus, &old);
-	rig_up(&g, 16);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (size_t i = 0; i < g.len; i++)
-		g.mem[i] = pat(i, 0);
+	rig_up_for_sigbus(&g);
 	/* The lender releases allocation 1: its rkey dies, so the next
 	 * remote read of it fails with an access error and the page is lost
 	 * (SIGBUS), never served from memory the client no longer holds. */
@@ -300,16 +309,9 @@ TEST(lender_gone_is_lost)
 	struct sigaction sa = { .sa_sigaction = on_sigbus,
 				.sa_flags = SA_SIGINFO };
 	volatile uint8_t v = 0;
-	sigset_t bus, old;
 	struct rig g;
 
-	sigemptyset(&bus);
-	sigaddset(&bus, SIGBUS);
-	pthread_sigmask(SIG_BLOCK, &bus, &old);
-	rig_up(&g, 16);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (size_t i = 0; i < g.len; i++)
-		g.mem[i] = pat(i, 0);
+	rig_up_for_sigbus(&g);
 	/* The lender goes away (its queue pairs and listener with it): the
 	 * fault thread cannot reconnect, so the whole lender is lost and the
 	 * control plane is told once. */
