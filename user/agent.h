@@ -122,6 +122,7 @@ struct agent_region {
 	pid_t pid;
 	int uffd, memfd; /* until handed to the fault region */
 	uint32_t first_slot;
+	bool has_slots; /* first_slot.. nblocks slots are this region's */
 	unsigned nparts;
 	struct agent_part *parts;
 	unsigned pending; /* answers still awaited in this phase */

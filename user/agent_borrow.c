@@ -14,10 +14,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -250,8 +254,13 @@ static void release_done(struct iam_agent *a, struct agent_request *q,
 
 /* ---- regions: the two phases ------------------------------------------ */
 
+/* Only the slots the region got: one refused before region_slots_get
+ * (bad input, full table) must not retire another region's entries. */
 static void region_slots_free(struct iam_agent *a, struct agent_region *r)
 {
+	if (!r->has_slots)
+		return;
+	r->has_slots = false;
 	for (uint64_t i = 0; i < r->nblocks; i++) {
 		iam_m2i_retire(&a->m2i[r->first_slot + i]);
 		a->slots.used[r->first_slot + i] = 0;
@@ -267,6 +276,7 @@ static int region_slots_get(struct iam_agent *a, struct agent_region *r)
 		if (run == r->nblocks) {
 			r->first_slot = i + 1 - run;
 			memset(a->slots.used + r->first_slot, 1, run);
+			r->has_slots = true;
 			return 0;
 		}
 	}
@@ -792,13 +802,61 @@ static int region_take_local(struct iam_agent *a, struct agent_region *r,
 	return 0;
 }
 
+/*
+ * The client's descriptors must be what ALLOC says they are, or the
+ * agent would reserve blocks for a region whose faults it can never see
+ * and the client would hang on its first access.  The memfd: shmem (only
+ * shmem and hugetlbfs files have seals) at least len long.  The uffd: a
+ * userfaultfd on which [addr, addr + len) is registered for write-protect
+ * -- clearing write-protection on a fresh range changes nothing and fails
+ * with ENOENT where it is not registered.  0, or -errno with why in msg.
+ */
+static int region_check_fds(const struct agent_region *r, char *msg, size_t cap)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = r->start, .len = r->len },
+		.mode = 0,
+	};
+	char path[40], link[64];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(r->memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(r->memfd, F_GET_SEALS) < 0) {
+		snprintf(msg, cap, "the first descriptor is not a memfd");
+		return -EBADF;
+	}
+	if ((uint64_t)st.st_size < r->len) {
+		snprintf(msg, cap,
+			 "the memfd is %lld bytes, shorter than the region "
+			 "(%llu)",
+			 (long long)st.st_size, (unsigned long long)r->len);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", r->uffd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || (link[n] = 0, strcmp(link, "anon_inode:[userfaultfd]"))) {
+		snprintf(msg, cap,
+			 "the second descriptor is not a userfaultfd");
+		return -EBADF;
+	}
+	if (ioctl(r->uffd, UFFDIO_WRITEPROTECT, &wp) < 0) {
+		snprintf(msg, cap,
+			 "the region is not registered with the userfaultfd "
+			 "for missing and write-protect faults (%s)",
+			 strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void agent_region_alloc(struct iam_agent *a, struct agent_client *c,
 			uint32_t seq, const struct iam_ipc_alloc *req,
 			int memfd, int uffd)
 {
 	uint64_t bs = 1ull << a->cfg.block_shift;
 	struct agent_region *r = calloc(1, sizeof(*r));
-	char ab[INET6_ADDRSTRLEN];
+	char ab[INET6_ADDRSTRLEN], msg[160];
 	int err;
 
 	if (!r) {
@@ -833,13 +891,17 @@ void agent_region_alloc(struct iam_agent *a, struct agent_client *c,
 			     "aligned, rights 1 or 2");
 		goto fail;
 	}
+	err = region_check_fds(r, msg, sizeof(msg));
+	if (err) {
+		region_error(r, err, "%s", msg);
+		goto fail;
+	}
 	err = region_slots_get(a, r);
 	if (err) {
 		region_error(r, -ENOSPC,
 			     "mem_to_ip is full: %llu blocks do not fit in "
 			     "%u slots (raise --map-slots)",
 			     (unsigned long long)r->nblocks, a->slots.nslots);
-		r->nblocks = 0; /* no slots to give back */
 		goto fail;
 	}
 	err = region_plan(a, r);

@@ -4,6 +4,9 @@
  *
  *   iam-client [-i NAME] --size SIZE      borrow, write the pattern, then
  *                                         obey commands on stdin
+ *   iam-client [-i NAME] --bad-allocs     send malformed ALLOC requests,
+ *                                         one per connection, and print
+ *                                         "CASE status ERRNO text" each
  *   iam-client [-i NAME] --steal BLOCK [--via OWN]
  *                                         from this host's agent address,
  *                                         read a block we do not hold;
@@ -26,12 +29,18 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <linux/userfaultfd.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "iam.h"
@@ -129,17 +138,85 @@ static int steal(const char *instance, const char *block, const char *via)
 	return 0;
 }
 
+/*
+ * ALLOC requests a broken or hostile client could send: wrong descriptors,
+ * a region the userfaultfd does not cover, sizes out of range.  Each must
+ * be refused with a reason, and nothing else in the agent may change.
+ */
+static int bad_allocs(const char *instance)
+{
+	static const struct {
+		const char *name;
+		int fds; /* 0 none, 1 /dev/null twice, 2 memfd + /dev/null,
+			  * 3 memfd + a uffd with nothing registered,
+			  * 4 two memfds */
+		uint64_t len;
+		uint8_t rights;
+	} cases[] = {
+		{ "no-descriptors", 0, 1 << 20, IAM_RIGHTS_RW },
+		{ "devnull-descriptors", 1, 1 << 20, IAM_RIGHTS_RW },
+		{ "no-userfaultfd", 2, 1 << 20, IAM_RIGHTS_RW },
+		{ "two-memfds", 4, 1 << 20, IAM_RIGHTS_RW },
+		{ "unregistered-range", 3, 1 << 20, IAM_RIGHTS_RW },
+		{ "memfd-too-short", 3, 4 << 20, IAM_RIGHTS_RW },
+		{ "zero-length", 3, 0, IAM_RIGHTS_RW },
+		{ "bad-rights", 3, 1 << 20, 9 },
+		{ "huge", 3, 1ull << 62, IAM_RIGHTS_RW },
+	};
+	int memfd = memfd_create("iam-bad", MFD_CLOEXEC);
+	int memfd2 = memfd_create("iam-bad2", MFD_CLOEXEC);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct uffdio_api api = { .api = UFFD_API };
+
+	if (memfd < 0 || memfd2 < 0 || null < 0 || uffd < 0 ||
+	    ftruncate(memfd, 1 << 20) || ftruncate(memfd2, 1 << 20) ||
+	    ioctl(uffd, UFFDIO_API, &api)) {
+		printf("setup-failed %s\n", strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct iam_ipc_alloc req = {
+			.addr = 0x7f0000000000ull,
+			.len = cases[i].len,
+			.rights = cases[i].rights,
+		};
+		int fdset[5][2] = { { -1, -1 },
+				    { null, null },
+				    { memfd, null },
+				    { memfd, uffd },
+				    { memfd, memfd2 } };
+		char msg[IAM_IPC_ERRMSG_MAX] = "";
+		struct iam_ipc_alloc_rep rep;
+		int fd = iam_ipc_connect(instance), st;
+
+		if (fd < 0) {
+			printf("%s connect-failed %s\n", cases[i].name,
+			       strerror(-fd));
+			return 1;
+		}
+		st = iam_ipc_call(fd, IAM_IPC_ALLOC, &req, sizeof(req),
+				  fdset[cases[i].fds], cases[i].fds ? 2 : 0,
+				  &rep, sizeof(rep), msg, sizeof(msg));
+		printf("%s status %d %s\n", cases[i].name, st, msg);
+		close(fd);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "instance", required_argument, NULL, 'i' },
 		{ "size", required_argument, NULL, 's' },
 		{ "steal", required_argument, NULL, 'S' },
+		{ "bad-allocs", no_argument, NULL, 'B' },
 		{ "via", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *instance = IAM_INSTANCE_DEFAULT, *victim = NULL,
 		   *via = NULL;
+	bool bad = false;
 	uint64_t size = 0, npages;
 	uint32_t version = 0;
 	char line[256];
@@ -162,10 +239,15 @@ int main(int argc, char **argv)
 		case 'V':
 			via = optarg;
 			break;
+		case 'B':
+			bad = true;
+			break;
 		default:
 			return 2;
 		}
 	}
+	if (bad)
+		return bad_allocs(instance);
 	if (victim)
 		return steal(instance, victim, via);
 	if (!size || iam_set_instance(instance))
