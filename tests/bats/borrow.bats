@@ -207,6 +207,38 @@ teardown_file() {
 	fab_client_stop c1
 }
 
+@test "a lender answers broken control messages with a reason, in any order, and keeps serving" {
+	local total
+	total=$(fab_status 2 .own_total_blocks)
+	run fab_in 1 "$BUILD/tests/tools/ctrl-probe" --from 2001:db8:1:a:1::1 \
+		--to 2001:db8:2:a:2::1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "reserve-more-than-the-pool -> ERROR 28 asked 2147483647 blocks, "*" free" ]]
+	[ "${lines[1]}" = "reserve-other-block-size -> ERROR 22 block size mismatch: this lender uses 65536 bytes, the request 4096" ]
+	[ "${lines[2]}" = "confirm-unknown -> ERROR 2 confirm 999999: no such reservation" ]
+	[ "${lines[3]}" = "release-unknown -> ERROR 2 release 999999: no such allocation" ]
+	[ "${lines[4]}" = "reserve-zero-blocks -> ERROR 74 RESERVE of zero blocks" ]
+	[ "${lines[5]}" = "version-9 -> ERROR 93 unsupported protocol version" ]
+	[ "${lines[6]}" = "type-0 -> ERROR 74 unknown message type" ]
+	[ "${lines[7]}" = "error-as-request -> ERROR 74 ERROR is an answer, not a request" ]
+	[ "${lines[8]}" = "length-under-header -> ERROR 74 length shorter than the header" ]
+	[ "${lines[9]}" = "length-over-limit -> ERROR 74 length over the 64 KiB limit" ]
+	[ "${lines[10]}" = "reserve-short-body -> ERROR 74 message too short for its type" ]
+	[ "${lines[11]}" = "reserve-trailing-bytes -> ERROR 74 RESERVE has trailing bytes" ]
+	[ "${lines[12]}" = "reserve-2 -> RESERVED" ]
+	[ "${lines[13]}" = "confirm -> CONFIRMED" ]
+	[[ "${lines[14]}" == "confirm-again -> ERROR 114 confirm "*": confirmed already" ]]
+	[ "${lines[15]}" = "release -> RELEASED" ]
+	[[ "${lines[16]}" == "release-again -> ERROR 2 release "*": no such allocation" ]]
+	[ "${lines[17]}" = "reserve-3-unconfirmed -> RESERVED" ]
+	# The unconfirmed reservation runs out (--reserve-ttl, 5 s) and the
+	# pool is whole again; the agent still answers.
+	[ "$(fab_status 2 .own_available_blocks)" = $((total - 3)) ]
+	iam_wait_eq 15 "$total" fab_status 2 .own_available_blocks
+	fab_ctl 2 status > /dev/null
+}
+
 @test "a lender killed mid-run: SIGBUS on its pages, the rest keeps working" {
 	run fab_client_start c2 1 --size 12M
 	[ "$output" = "ready 3072 pages" ]
