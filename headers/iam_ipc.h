@@ -163,8 +163,12 @@ struct iam_ipc_status {
 	__u64 data_denied; /* TCP data server: requests refused */
 	__u32 rdma_qps; /* borrower queue pairs connected (0: no RDMA) */
 	__u32 rdma_regions; /* memory regions registered for them */
+	/* where the fault thread runs (--cpu) */
+	__s32 fault_cpu; /* the CPU it is pinned to, -1: any */
+	__u32 fault_follow_pid; /* with --cpu follow: the pinned client it
+				 * went to; 0: none */
 };
-_Static_assert(sizeof(struct iam_ipc_status) == 312, "status ABI");
+_Static_assert(sizeof(struct iam_ipc_status) == 320, "status ABI");
 
 struct iam_ipc_lender {
 	__u8 prefix[16]; /* pool prefix, network byte order */

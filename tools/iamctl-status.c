@@ -249,6 +249,8 @@ static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
 		iam_json_u64(&j, "data_denied", st.data_denied);
 		iam_json_u64(&j, "rdma_queue_pairs", st.rdma_qps);
 		iam_json_u64(&j, "rdma_regions", st.rdma_regions);
+		iam_json_i64(&j, "fault_cpu", st.fault_cpu);
+		iam_json_u64(&j, "fault_follow_pid", st.fault_follow_pid);
 		iam_json_u64(&j, "uptime_ms", st.uptime_ms);
 		iam_json_obj_end(&j);
 		free(l);
@@ -280,6 +282,13 @@ static int cmd_status(int argc, char **argv, const struct iamctl_ctx *ctx)
 	       (unsigned long long)st.borrowed_blocks,
 	       (unsigned long long)st.resident_pages,
 	       (unsigned long long)st.cache_pages);
+	if (st.fault_cpu < 0)
+		printf("fault thread: any CPU\n");
+	else if (st.fault_follow_pid)
+		printf("fault thread: CPU %d, where client pid %u is pinned\n",
+		       st.fault_cpu, st.fault_follow_pid);
+	else
+		printf("fault thread: CPU %d (--cpu)\n", st.fault_cpu);
 	printf("faults: %llu (%llu zero, %llu read), %llu first writes, %llu "
 	       "evictions, %llu write-backs, %llu lost\n",
 	       (unsigned long long)st.faults, (unsigned long long)st.zero_fills,

@@ -553,7 +553,9 @@ static int agent_fault_up(struct iam_agent *a)
 {
 	struct iam_fault_config fc = {
 		.cache_pages = a->cfg.cache_size / IAM_FAULT_PAGE,
-		.cpu = a->cfg.cpu,
+		.cpu = a->cfg.cpu == IAM_CFG_CPU_FOLLOW ? IAM_FAULT_CPU_FOLLOW :
+		       a->cfg.cpu < 0			? IAM_FAULT_CPU_ANY :
+							  a->cfg.cpu,
 		.spin_us = a->cfg.spin_us,
 		.m2i = a->m2i,
 		.m2i_slots = a->slots.nslots,

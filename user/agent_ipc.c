@@ -129,6 +129,8 @@ static void ipc_status(struct iam_agent *a, struct agent_client *c,
 	st.rdma_reads = fs.rdma_reads;
 	st.rdma_writes = fs.rdma_writes;
 	st.lost_allocs = fs.lost_allocs;
+	st.fault_cpu = (int32_t)fs.cpu_plus1 - 1;
+	st.fault_follow_pid = (uint32_t)fs.follow_pid;
 	if (a->data_srv) {
 		struct iam_tcpx_server_stats ds;
 

@@ -42,7 +42,10 @@ const struct iam_config_opt iam_config_opts[] = {
 	{ "xdp-mode", "auto|native|generic", "XDP attach mode (auto)", false },
 	{ "transport", "auto|tcp|rdma", "data transport to lenders (auto)",
 	  false },
-	{ "cpu", "N|any", "CPU of the fault and data threads (any)", false },
+	{ "cpu", "N|any|follow",
+	  "CPU of the fault and data threads (follow: the fault thread goes "
+	  "to a client pinned to one CPU)",
+	  false },
 	{ "spin-us", "N", "fault thread busy-poll after a fault, us (0)",
 	  false },
 	{ "ctrl-port", "PORT", "control protocol port (7410)", false },
@@ -67,7 +70,7 @@ void iam_config_init(struct iam_config *c)
 	c->lease_ms = 30000;
 	c->reserve_ttl_ms = 5000;
 	c->m2i_slots = 65536;
-	c->cpu = -1;
+	c->cpu = IAM_CFG_CPU_FOLLOW;
 	c->ctrl_port = IAM_PORT_CTRL;
 	c->data_port = IAM_PORT_DATA;
 	c->rdma_port = 7412;
@@ -253,7 +256,9 @@ int iam_config_set(struct iam_config *c, const char *name, const char *v,
 			e = -EINVAL;
 	} else if (!strcmp(name, "cpu")) {
 		if (!strcmp(v, "any")) {
-			c->cpu = -1;
+			c->cpu = IAM_CFG_CPU_ANY;
+		} else if (!strcmp(v, "follow")) {
+			c->cpu = IAM_CFG_CPU_FOLLOW;
 		} else {
 			e = iam_parse_u32(v, &u32);
 			if (!e && u32 >= CPU_SETSIZE)
@@ -493,7 +498,9 @@ void iam_config_print(const struct iam_config *c, FILE *f)
 	fprintf(f, "map-slots %u\n", c->m2i_slots);
 	fprintf(f, "xdp-mode %s\n", xdp[c->xdp_mode]);
 	fprintf(f, "transport %s\n", tr[c->transport]);
-	if (c->cpu < 0)
+	if (c->cpu == IAM_CFG_CPU_FOLLOW)
+		fprintf(f, "cpu follow\n");
+	else if (c->cpu < 0)
 		fprintf(f, "cpu any\n");
 	else
 		fprintf(f, "cpu %d\n", c->cpu);

@@ -76,7 +76,9 @@ struct iam_config {
 	uint32_t m2i_slots;
 	enum iam_config_xdp xdp_mode;
 	enum iam_config_transport transport;
-	int cpu; /* CPU for the fault and data threads; -1: any */
+	int cpu; /* CPU for the fault and data threads, or one of: */
+#define IAM_CFG_CPU_ANY (-1)
+#define IAM_CFG_CPU_FOLLOW (-2) /* the fault thread follows a pinned client */
 	uint32_t spin_us; /* fault thread busy-poll after a fault */
 	uint16_t ctrl_port, data_port, rdma_port;
 	unsigned nallow_uid, nallow_gid;

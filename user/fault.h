@@ -62,9 +62,14 @@ struct iam_fault_hooks {
 	void *arg;
 };
 
+#define IAM_FAULT_CPU_ANY (-1)
+#define IAM_FAULT_CPU_FOLLOW (-2)
+
 struct iam_fault_config {
 	uint64_t cache_pages; /* IPMem cache capacity, pages, >= 16 */
-	int cpu; /* pin the thread to this CPU; -1: do not */
+	int cpu; /* pin the thread to this CPU; IAM_FAULT_CPU_ANY: do not;
+		  * IAM_FAULT_CPU_FOLLOW: to the CPU of a client pinned to
+		  * one (see fault_follow) */
 	uint32_t spin_us; /* busy-poll this long after a fault before
 			   * sleeping (0: never spin) */
 	struct iam_m2i_entry *m2i; /* the mmapped mem_to_ip array */
@@ -88,6 +93,8 @@ struct iam_fault_stats {
 	uint64_t rdma_reads; /* of remote_reads, by RDMA READ */
 	uint64_t rdma_writes; /* of writebacks, by RDMA WRITE */
 	uint64_t lost_allocs; /* allocations a lender refused */
+	uint64_t cpu_plus1; /* 1 + the CPU the thread is pinned to; 0: any */
+	uint64_t follow_pid; /* the pinned client it follows there; 0: none */
 };
 
 int iam_fault_start(const struct iam_fault_config *cfg, struct iam_fault **out);

@@ -16,6 +16,7 @@ SELF=2001:db8:7000:a:77::1
 PEER=2001:db8:ffff::b
 
 ctl() { nsenter --net=/run/netns/"$NS" "$IAMCTL" -i "$INST" "$@"; }
+fault_where() { ctl status --json | jq -c '[.fault_cpu, .fault_follow_pid]'; }
 
 setup_file() {
 	export IAM_TMP=$BATS_FILE_TMPDIR
@@ -168,4 +169,27 @@ teardown_file() {
 	for c in addr allocations lenders map peers stats status; do
 		[[ "$output" == *"  $c "* ]]
 	done
+}
+
+@test "iamctl status: the fault thread goes to a client pinned to one CPU (--cpu follow), and back" {
+	local pid
+	run ctl status
+	[[ "$output" == *"fault thread: any CPU"* ]]
+	[ "$(fault_where)" = "[-1,0]" ]
+	mkfifo "$IAM_TMP/pinned.in"
+	sleep infinity > "$IAM_TMP/pinned.in" 3>&- &
+	echo $! > "$IAM_TMP/pinned.holder"
+	echo $! >> "$IAM_TMP/iam-pids"
+	nsenter --net=/run/netns/"$NS" "$IAM_BENCH" -i "$INST" --size 256K --hold \
+		--cpu 0 < "$IAM_TMP/pinned.in" > "$IAM_TMP/pinned.out" 2>&1 3>&- &
+	pid=$!
+	echo $pid >> "$IAM_TMP/iam-pids"
+	iam_wait_for 30 grep -q "holding the region until" "$IAM_TMP/pinned.out"
+	run ctl status
+	[[ "$output" == *"fault thread: CPU 0, where client pid $pid is pinned"* ]]
+	[ "$(fault_where)" = "[0,$pid]" ]
+	# Its input ends: it frees, and the thread may run anywhere again.
+	kill "$(cat "$IAM_TMP/pinned.holder")"
+	iam_wait_eq 20 "[-1,0]" fault_where
+	[ "$(ctl status --json | jq .regions)" = 1 ]
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -100,6 +101,7 @@ static int make_uffd(void *addr, size_t len)
  * the lender buffer directly), the rest remote over TCP, as two
  * allocations: blocks below ALLOC2 are allocation 1, the rest 2. */
 #define ALLOC2 18
+static int rig_cpu = IAM_FAULT_CPU_ANY; /* the fault thread's --cpu */
 static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 {
 	struct iam_tcpx_server_config sc = {
@@ -110,7 +112,7 @@ static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 	};
 	struct iam_fault_config fc = {
 		.cache_pages = cache_pages,
-		.cpu = -1,
+		.cpu = rig_cpu,
 		.m2i = m2i,
 		.m2i_slots = 64,
 		.hooks = { on_lost, on_removed, NULL },
@@ -314,4 +316,41 @@ TEST(region_removal_is_reported_and_frees_frames)
 	CHECK_EQ(st.resident, 0);
 	iam_fault_region_destroy(g.r);
 	iam_fault_stop(g.f);
+}
+
+/* --cpu follow: the fault thread goes to the one CPU its client is
+ * pinned to while the region lives, and back to any CPU after. */
+TEST(follow_goes_to_a_pinned_client_and_back)
+{
+	struct iam_fault_stats st;
+	cpu_set_t old, one;
+	struct rig g;
+	int cpu = -1;
+
+	REQUIRE_EQ(sched_getaffinity(0, sizeof(old), &old), 0);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &old))
+			cpu = i;
+	REQUIRE(cpu >= 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	REQUIRE_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	rig_cpu = IAM_FAULT_CPU_FOLLOW;
+	rig_up(&g, 64, 0);
+	rig_cpu = IAM_FAULT_CPU_ANY;
+	g.mem[0] = 1; /* served: the region was added before */
+	iam_fault_get_stats(g.f, &st);
+	CHECK_EQ(st.cpu_plus1, (uint64_t)cpu + 1);
+	CHECK_EQ(st.follow_pid, (uint64_t)getpid());
+	removed_calls = 0;
+	iam_fault_region_remove(g.f, g.r);
+	for (int i = 0; i < 100 && !__atomic_load_n(&removed_calls, 0); i++)
+		usleep(10000);
+	CHECK_EQ(removed_calls, 1);
+	iam_fault_get_stats(g.f, &st);
+	CHECK_EQ(st.cpu_plus1, 0);
+	CHECK_EQ(st.follow_pid, 0);
+	iam_fault_region_destroy(g.r);
+	iam_fault_stop(g.f);
+	sched_setaffinity(0, sizeof(old), &old);
 }
