@@ -34,6 +34,22 @@
 #include "xfer/tcp.h"
 
 #define IAM_AGENT_MAX_BORROWERS 4096
+/* Inbound control connections at once, and from one peer address: a
+ * borrower needs one; each costs the agent 64 KiB and a descriptor, so
+ * a flood of them must not eat the agent's memory or descriptors. */
+#define IAM_AGENT_MAX_CTRL_IN 256
+#define IAM_AGENT_MAX_CTRL_PER_PEER 16
+/* Local clients connected at once (the socket is open to every user;
+ * SO_PEERCRED decides who gets answers). */
+#define IAM_AGENT_MAX_IPC 1024
+
+/* Refused connections: counted, and a warning at most once a minute so
+ * that a flood does not become a flood of log lines. */
+struct agent_refusals {
+	uint64_t count, warned_ms;
+};
+/* Count one; true when this one should be logged. */
+bool agent_refusal_note(struct agent_refusals *r);
 #define IAM_AGENT_MAX_LENDERS IAM_FAULT_MAX_LENDERS
 
 struct iam_agent;
@@ -182,6 +198,10 @@ struct iam_agent {
 
 	/* lender side */
 	int ctrl_lfd;
+	struct iam_ctrl_conn **ctrl_in; /* inbound control connections */
+	unsigned nctrl_in; /* of IAM_AGENT_MAX_CTRL_IN */
+	struct iam_timer accept_timer; /* listener paused after EMFILE */
+	struct agent_refusals ctrl_refused;
 	struct agent_borrower *borrowers; /* IAM_AGENT_MAX_BORROWERS */
 	uint32_t nborrowers; /* atomic: published count */
 	struct agent_lent *lent;
@@ -199,6 +219,9 @@ struct iam_agent {
 	int ipc_lfd;
 	char ipc_path[108];
 	struct agent_client *clients;
+	unsigned nipc; /* of IAM_AGENT_MAX_IPC */
+	struct iam_timer ipc_accept_timer; /* listener paused after EMFILE */
+	struct agent_refusals ipc_refused;
 };
 
 /* agent.c */

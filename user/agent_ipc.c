@@ -279,6 +279,7 @@ static void ipc_conn_free(struct iam_agent *a, struct ipc_conn *ic)
 	iam_loop_del(a->loop, ic->c.fd);
 	close(ic->c.fd);
 	free(ic);
+	a->nipc--;
 }
 
 static void ipc_conn_io(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
@@ -315,6 +316,8 @@ static void ipc_conn_io(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 			 "--allow-user, --allow-group)",
 			 (unsigned)c->uid, a->cfg.instance);
 		ipc_reply_text(a, c, h->type, h->seq, -EACCES, msg);
+		/* Said once; a refused client holds nothing here. */
+		ipc_conn_free(a, ic);
 		return;
 	}
 	if (h->type != IAM_IPC_ALLOC)
@@ -382,6 +385,15 @@ static void ipc_conn_io(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 	}
 }
 
+static void ipc_accept_resume(struct iam_loop *loop, struct iam_timer *t,
+			      void *arg)
+{
+	struct iam_agent *a = arg;
+
+	if (a->ipc_lfd >= 0)
+		iam_loop_mod(loop, a->ipc_lfd, EPOLLIN);
+}
+
 static void ipc_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 {
 	struct iam_agent *a = arg;
@@ -392,8 +404,30 @@ static void ipc_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 		struct ipc_conn *ic;
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			/* Out of descriptors or memory: the listener stays
+			 * readable, so stop watching it for a second rather
+			 * than spin on it. */
+			iam_warn("ipc: accept: %s; not accepting for 1 s",
+				 strerror(errno));
+			iam_loop_mod(loop, fd, 0);
+			iam_timer_arm(loop, &a->ipc_accept_timer, 1000);
 			return;
+		}
+		if (a->nipc >= IAM_AGENT_MAX_IPC) {
+			if (agent_refusal_note(&a->ipc_refused))
+				iam_warn("ipc: refusing a client: %u "
+					 "connected, the limit (%llu refused "
+					 "so far)",
+					 a->nipc,
+					 (unsigned long long)
+						 a->ipc_refused.count);
+			close(cfd);
+			continue;
+		}
 		ic = calloc(1, sizeof(*ic));
 		if (!ic ||
 		    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
@@ -407,12 +441,14 @@ static void ipc_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 		ic->c.pid = cred.pid;
 		ic->c.uid = cred.uid;
 		ic->denied = !ipc_permitted(a, cred.uid, cred.gid);
-		if (ic->denied)
+		if (ic->denied && agent_refusal_note(&a->ipc_refused))
 			iam_warn("ipc: refusing pid %d of user %u (not "
-				 "allowed)",
-				 (int)cred.pid, (unsigned)cred.uid);
+				 "allowed; %llu refused so far)",
+				 (int)cred.pid, (unsigned)cred.uid,
+				 (unsigned long long)a->ipc_refused.count);
 		ic->c.next = a->clients;
 		a->clients = &ic->c;
+		a->nipc++;
 	}
 }
 
@@ -439,11 +475,14 @@ int agent_ipc_start(struct iam_agent *a)
 	}
 	/* Everyone may connect; SO_PEERCRED decides who gets answers. */
 	chmod(sun.sun_path, 0666);
+	iam_timer_init(&a->ipc_accept_timer, ipc_accept_resume, a);
 	return iam_loop_add(a->loop, a->ipc_lfd, EPOLLIN, ipc_accept, a);
 }
 
 void agent_ipc_stop(struct iam_agent *a)
 {
+	if (a->loop)
+		iam_timer_cancel(a->loop, &a->ipc_accept_timer);
 	if (a->ipc_lfd >= 0) {
 		iam_loop_del(a->loop, a->ipc_lfd);
 		close(a->ipc_lfd);

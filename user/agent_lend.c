@@ -516,9 +516,49 @@ static void lend_on_msg(struct iam_ctrl_conn *c, const struct iam_ctrl_msg *m,
 
 static void lend_on_close(struct iam_ctrl_conn *c, int err, void *arg)
 {
+	struct iam_agent *a = arg;
+
 	/* Nothing to undo: what the borrower holds lives on its lease. */
 	iam_dbg("ctrl: borrower %s disconnected (%s)", iam_ctrl_peer_str(c),
 		err ? strerror(-err) : "closed");
+	for (unsigned i = 0; i < a->nctrl_in; i++) {
+		if (a->ctrl_in[i] == c) {
+			a->ctrl_in[i] = a->ctrl_in[--a->nctrl_in];
+			break;
+		}
+	}
+}
+
+#define LEND_STR_(x) #x
+#define LEND_STR(x) LEND_STR_(x)
+
+/* Why a new connection from peer must be refused, or NULL. */
+static const char *lend_ctrl_over(struct iam_agent *a,
+				  const struct in6_addr *peer)
+{
+	unsigned same = 0;
+
+	if (a->nctrl_in >= IAM_AGENT_MAX_CTRL_IN)
+		return "inbound control connections at their limit (" LEND_STR(
+			IAM_AGENT_MAX_CTRL_IN) ")";
+	for (unsigned i = 0; i < a->nctrl_in; i++)
+		if (!memcmp(iam_ctrl_peer(a->ctrl_in[i]), peer, sizeof(*peer)))
+			same++;
+	if (same >= IAM_AGENT_MAX_CTRL_PER_PEER)
+		return "its control connections at their limit (" LEND_STR(
+			IAM_AGENT_MAX_CTRL_PER_PEER) " per address)";
+	return NULL;
+}
+
+static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg);
+
+static void lend_accept_resume(struct iam_loop *loop, struct iam_timer *t,
+			       void *arg)
+{
+	struct iam_agent *a = arg;
+
+	if (a->ctrl_lfd >= 0)
+		iam_loop_mod(loop, a->ctrl_lfd, EPOLLIN);
 }
 
 static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
@@ -532,13 +572,42 @@ static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 		struct sockaddr_in6 sa;
 		socklen_t sl = sizeof(sa);
 		struct iam_ctrl_conn *c;
+		char pb[INET6_ADDRSTRLEN];
+		const char *why;
 		int cfd = accept4(fd, (struct sockaddr *)&sa, &sl,
 				  SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			/* Out of descriptors or memory: the listener stays
+			 * readable, so stop watching it for a second rather
+			 * than spin on it. */
+			iam_warn("ctrl: accept: %s; not accepting for 1 s",
+				 strerror(errno));
+			iam_loop_mod(loop, fd, 0);
+			iam_timer_arm(loop, &a->accept_timer, 1000);
 			return;
-		if (iam_ctrl_conn_accepted(loop, cfd, &sa.sin6_addr, &h, &c))
+		}
+		why = lend_ctrl_over(a, &sa.sin6_addr);
+		if (why) {
+			if (agent_refusal_note(&a->ctrl_refused))
+				iam_warn("ctrl: refusing a connection from "
+					 "%s: %s (%llu refused so far)",
+					 inet_ntop(AF_INET6, &sa.sin6_addr, pb,
+						   sizeof(pb)),
+					 why,
+					 (unsigned long long)
+						 a->ctrl_refused.count);
 			close(cfd);
+			continue;
+		}
+		if (iam_ctrl_conn_accepted(loop, cfd, &sa.sin6_addr, &h, &c)) {
+			close(cfd);
+			continue;
+		}
+		a->ctrl_in[a->nctrl_in++] = c;
 	}
 }
 
@@ -568,6 +637,10 @@ int agent_lend_start(struct iam_agent *a)
 		return -ENOMEM;
 	a->self_owner = agent_borrower_get(a, &a->self, a->router_id);
 
+	a->ctrl_in = calloc(IAM_AGENT_MAX_CTRL_IN, sizeof(*a->ctrl_in));
+	if (!a->ctrl_in)
+		return -ENOMEM;
+	iam_timer_init(&a->accept_timer, lend_accept_resume, a);
 	a->ctrl_lfd =
 		socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->ctrl_lfd < 0)
@@ -634,9 +707,16 @@ void agent_lend_stop(struct iam_agent *a)
 		close(a->ctrl_lfd);
 		a->ctrl_lfd = -1;
 	}
+	/* An explicit close calls no on_close: forget them here. */
+	for (unsigned i = 0; a->ctrl_in && i < a->nctrl_in; i++)
+		iam_ctrl_close(a->ctrl_in[i]);
+	a->nctrl_in = 0;
+	free(a->ctrl_in);
+	a->ctrl_in = NULL;
 	if (a->loop) {
 		iam_timer_cancel(a->loop, &a->lease_timer);
 		iam_timer_cancel(a->loop, &a->expire_timer);
+		iam_timer_cancel(a->loop, &a->accept_timer);
 	}
 	free(a->borrowers);
 	a->borrowers = NULL;

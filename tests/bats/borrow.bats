@@ -239,6 +239,35 @@ teardown_file() {
 	fab_ctl 2 status > /dev/null
 }
 
+@test "a flood of control connections from one address is capped; others still get through" {
+	local total
+	total=$(fab_status 2 .own_total_blocks)
+	mkfifo "$IAM_TMP/flood.in"
+	sleep infinity > "$IAM_TMP/flood.in" 3>&- &
+	echo $! > "$IAM_TMP/flood.holder"
+	echo $! >> "$IAM_TMP/iam-pids"
+	# From h3, whose agent has no control connection to h2 of its own.
+	fab_in 3 "$BUILD/tests/tools/ctrl-probe" --from 2001:db8:3:a:3::1 \
+		--to 2001:db8:2:a:2::1 --hold 20 < "$IAM_TMP/flood.in" \
+		> "$IAM_TMP/flood.out" 2>&1 3>&- &
+	echo $! >> "$IAM_TMP/iam-pids"
+	iam_wait_for 10 grep -q '^open' "$IAM_TMP/flood.out"
+	[ "$(cat "$IAM_TMP/flood.out")" = "open 16 of 20" ]
+	grep -q "refusing a connection from 2001:db8:3:a:3::1: its control connections at their limit (16 per address)" \
+		"$FAB_DIR/agent2.log"
+	# Another address is served meanwhile, and the agent answers.
+	run fab_in 1 "$BUILD/tests/tools/ctrl-probe" --from 2001:db8:1:a:1::1 \
+		--to 2001:db8:2:a:2::1
+	[ "$status" -eq 0 ]
+	[ "${lines[12]}" = "reserve-2 -> RESERVED" ]
+	fab_ctl 2 status > /dev/null
+	# The flood ends; its address is served again.
+	kill "$(cat "$IAM_TMP/flood.holder")"
+	iam_wait_for 10 fab_in 3 "$BUILD/tests/tools/ctrl-probe" \
+		--from 2001:db8:3:a:3::1 --to 2001:db8:2:a:2::1
+	iam_wait_eq 15 "$total" fab_status 2 .own_available_blocks
+}
+
 @test "a lender killed mid-run: SIGBUS on its pages, the rest keeps working" {
 	run fab_client_start c2 1 --size 12M
 	[ "$output" = "ready 3072 pages" ]

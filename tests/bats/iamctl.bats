@@ -193,3 +193,18 @@ teardown_file() {
 	iam_wait_eq 20 "[-1,0]" fault_where
 	[ "$(ctl status --json | jq .regions)" = 1 ]
 }
+
+@test "a user the agent does not allow is told so, by iamctl and by libiam" {
+	command -v setpriv > /dev/null || skip "setpriv (util-linux) is missing"
+	run nsenter --net=/run/netns/"$NS" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$IAMCTL" -i "$INST" status
+	[ "$status" -eq 1 ]
+	[ "$output" = "iamctl status: user 65534 may not use IAM agent \"$INST\" (see --allow-user, --allow-group)" ]
+	run nsenter --net=/run/netns/"$NS" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$IAM_BENCH" -i "$INST" --size 64K
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Permission denied: user 65534 may not use IAM agent \"$INST\""* ]]
+	grep -q "ipc: refusing pid [0-9]* of user 65534 (not allowed" "$IAM_TMP/agent.log"
+	# The agent goes on serving the others.
+	ctl status > /dev/null
+}

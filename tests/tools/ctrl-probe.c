@@ -4,6 +4,11 @@
  * control port (headers/iam_proto.h), for the bats tests.
  *
  *   ctrl-probe --from ADDR --to AGENT [--block-shift N]
+ *   ctrl-probe --from ADDR --to AGENT --hold N
+ *
+ * With --hold, open N connections at once and keep them: print "open K of
+ * N", K being those the lender has not closed half a second later, then
+ * hold them until standard input ends.
  *
  * Each case goes over its own connection from ADDR to AGENT port 7410 and
  * prints one line, "CASE -> ANSWER", where ANSWER is the answer's type
@@ -16,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,17 +146,50 @@ static int one(const char *name, const uint8_t *req, size_t len)
 	return err;
 }
 
+/* Open n connections, report how many the lender keeps, hold them. */
+static int hold(int n)
+{
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	int open = 0;
+	char c;
+
+	if (!p)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		p[i].fd = probe_connect();
+		p[i].events = POLLIN;
+		if (p[i].fd < 0)
+			return 1;
+	}
+	usleep(500000);
+	poll(p, (nfds_t)n, 0);
+	for (int i = 0; i < n; i++) {
+		/* Readable with nothing sent: the lender closed it. */
+		if (!(p[i].revents & (POLLIN | POLLHUP)) ||
+		    recv(p[i].fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) < 0)
+			open++;
+	}
+	printf("open %d of %d\n", open, n);
+	while (read(0, &c, 1) > 0)
+		;
+	for (int i = 0; i < n; i++)
+		close(p[i].fd);
+	free(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "block-shift", required_argument, NULL, 'b' },
+		{ "hold", required_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct iam_ctrl_msg m, a;
 	uint8_t buf[512], bad_shift;
-	int c, rc = 0, fd, shift = 16;
+	int c, rc = 0, fd, shift = 16, nhold = 0;
 	size_t n;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -171,12 +210,19 @@ int main(int argc, char **argv)
 			if (shift < 12 || shift > 21)
 				return 2;
 			break;
+		case 'h':
+			nhold = atoi(optarg);
+			if (nhold < 1 || nhold > 10000)
+				return 2;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (IN6_IS_ADDR_UNSPECIFIED(&to.sin6_addr))
 		return 2;
+	if (nhold)
+		return hold(nhold);
 	bad_shift = (uint8_t)(shift == 12 ? 13 : 12);
 
 #define ONE(name, msg)                       \
