@@ -179,3 +179,40 @@ TEST(dead_lender_fails_fast)
 	iam_xfer_close(c);
 	CHECK(iam_tcpx_connect(NULL, &in6addr_loopback, 1, BS, 500, &c) < 0);
 }
+
+/* A borrower that opens connections without end gets 64; the 65th and on
+ * are closed at once, and the ones it has keep working. */
+TEST(connections_per_address_are_capped)
+{
+	struct iam_tcpx_server *s = start();
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct iam_xfer_conn *good;
+	struct iam_xfer_target t0 = tgt(0);
+	const uint8_t *d;
+	int fds[70], closed = 0;
+	char b;
+
+	sa.sin6_port = htons(iam_tcpx_server_port(s));
+	REQUIRE_EQ(iam_tcpx_connect(NULL, &in6addr_loopback,
+				    iam_tcpx_server_port(s), BS, 2000, &good),
+		   0);
+	for (int i = 0; i < 70; i++) {
+		fds[i] = socket(AF_INET6, SOCK_STREAM, 0);
+		REQUIRE(fds[i] >= 0);
+		REQUIRE_EQ(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)),
+			   0);
+	}
+	usleep(200000);
+	for (int i = 0; i < 70; i++) {
+		if (recv(fds[i], &b, 1, MSG_DONTWAIT) == 0)
+			closed++;
+	}
+	/* good is one of the 64 from ::1 */
+	CHECK_EQ(closed, 70 - 63);
+	CHECK_EQ(iam_xfer_read(good, &t0, 0, 64, (const void **)&d), 0);
+	for (int i = 0; i < 70; i++)
+		close(fds[i]);
+	iam_xfer_close(good);
+	iam_tcpx_server_stop(s);
+}

@@ -119,6 +119,8 @@ struct iam_bgp {
 	bool shutdown_done; /* withdrawals and Cease sent */
 	bool stopped; /* hooks.stopped called */
 	struct iam_timer stop_timer;
+	struct iam_timer accept_timer; /* listener paused after EMFILE */
+	uint64_t refused, refused_logged_ms; /* unknown peers' connections */
 	struct bgp_pool pool;
 	struct iam_bgp_pfxmap lenders; /* struct bgp_lender */
 	char strbuf[2][1024]; /* route_info / lender strings */

@@ -21,7 +21,14 @@
 
 #include "iam_proto.h"
 #include "log.h"
+#include "loop.h"
 #include "xfer/tcp.h"
+
+/* Connections at once, and from one borrower: a borrower needs one; each
+ * holds two buffers of the block size, so a borrower that opens them
+ * without end must not eat the lender's memory or descriptors. */
+#define SRV_MAX_CONNS 1024
+#define SRV_MAX_PER_PEER 64
 
 enum srv_state { SRV_HDR, SRV_PAYLOAD, SRV_SEND };
 
@@ -43,6 +50,9 @@ struct iam_tcpx_server {
 	int lfd, epfd, stopfd;
 	pthread_t thread;
 	struct srv_conn *conns; /* touched by the server thread only */
+	unsigned nconns;
+	uint64_t paused_until_ms; /* accept() ran out of descriptors: 0 */
+	uint64_t refused, refused_logged_ms;
 	struct iam_tcpx_server_stats stats; /* atomic counters */
 };
 
@@ -64,6 +74,39 @@ static void srv_conn_free(struct iam_tcpx_server *s, struct srv_conn *c)
 	free(c->in);
 	free(c->obuf);
 	free(c);
+	s->nconns--;
+}
+
+/* Why a new connection from peer must be refused, or NULL. */
+static const char *srv_over(struct iam_tcpx_server *s,
+			    const struct in6_addr *peer)
+{
+	unsigned same = 0;
+
+	if (s->nconns >= SRV_MAX_CONNS)
+		return "connections at their limit (1024)";
+	for (struct srv_conn *c = s->conns; c; c = c->next)
+		if (!memcmp(&c->peer, peer, sizeof(*peer)))
+			same++;
+	return same >= SRV_MAX_PER_PEER ?
+		       "its connections at their limit (64 per address)" :
+		       NULL;
+}
+
+static void srv_refused(struct iam_tcpx_server *s, const struct in6_addr *a,
+			const char *why)
+{
+	uint64_t now = iam_now_ms();
+	char pb[INET6_ADDRSTRLEN];
+
+	s->refused++;
+	if (s->refused_logged_ms && now - s->refused_logged_ms < 60000)
+		return;
+	s->refused_logged_ms = now;
+	iam_warn("data server: refusing a connection from %s: %s (%llu "
+		 "refused so far)",
+		 inet_ntop(AF_INET6, a, pb, sizeof(pb)), why,
+		 (unsigned long long)s->refused);
 }
 
 static void srv_accept(struct iam_tcpx_server *s)
@@ -73,15 +116,32 @@ static void srv_accept(struct iam_tcpx_server *s)
 		socklen_t sl = sizeof(sa);
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct srv_conn *c;
+		const char *why;
 		int fd, one = 1;
 
 		fd = accept4(s->lfd, (struct sockaddr *)&sa, &sl,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				iam_warn("data server: accept: %s",
-					 strerror(errno));
+			struct epoll_event off = { .data.ptr = &s->lfd };
+
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			/* Out of descriptors or memory: the listener stays
+			 * readable, so stop watching it for a second rather
+			 * than spin on it (srv_thread resumes). */
+			iam_warn("data server: accept: %s; not accepting for "
+				 "1 s",
+				 strerror(errno));
+			epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->lfd, &off);
+			s->paused_until_ms = iam_now_ms() + 1000;
 			return;
+		}
+		why = srv_over(s, &sa.sin6_addr);
+		if (why) {
+			srv_refused(s, &sa.sin6_addr, why);
+			close(fd);
+			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c)
@@ -100,6 +160,7 @@ static void srv_accept(struct iam_tcpx_server *s)
 		if (s->conns)
 			s->conns->prev = c;
 		s->conns = c;
+		s->nconns++;
 		srv_count(s, &s->stats.connections);
 		continue;
 err_free:
@@ -316,8 +377,24 @@ static void *srv_thread(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	for (;;) {
-		int n = epoll_wait(s->epfd, evs, 32, -1);
+		int timeout = -1, n;
 
+		if (s->paused_until_ms) {
+			uint64_t now = iam_now_ms();
+
+			if (now >= s->paused_until_ms) {
+				struct epoll_event on = {
+					.events = EPOLLIN,
+					.data.ptr = &s->lfd,
+				};
+
+				epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->lfd, &on);
+				s->paused_until_ms = 0;
+			} else {
+				timeout = (int)(s->paused_until_ms - now);
+			}
+		}
+		n = epoll_wait(s->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
 			iam_err("data server: epoll: %s", strerror(errno));
 			return NULL;
