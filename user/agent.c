@@ -618,8 +618,8 @@ int iam_agent_run(const struct iam_config *cfg)
 	 * agent_lend_start(); zeroed, they would look armed at heap slot 0. */
 	iam_timer_init(&a->lease_timer, NULL, a);
 	iam_timer_init(&a->expire_timer, NULL, a);
-	iam_timer_init(&a->accept_timer, NULL, a);
-	iam_timer_init(&a->ipc_accept_timer, NULL, a);
+	iam_listener_init(&a->ctrl_listener, -1);
+	iam_listener_init(&a->ipc_listener, -1);
 	a->started_ms = iam_now_ms();
 	snprintf(a->routes_file, sizeof(a->routes_file), "%s/%s.routes",
 		 IAM_RUN_DIR, cfg->instance);
@@ -704,15 +704,4 @@ out:
 	if (err == -EBUSY)
 		return 1;
 	return err ? 1 : 0;
-}
-
-bool agent_refusal_note(struct agent_refusals *r)
-{
-	uint64_t now = iam_now_ms();
-
-	r->count++;
-	if (r->warned_ms && now - r->warned_ms < 60000)
-		return false;
-	r->warned_ms = now;
-	return true;
 }

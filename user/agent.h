@@ -27,6 +27,7 @@
 #include "fault.h"
 #include "iam_addr.h"
 #include "iam_ipc.h"
+#include "log.h"
 #include "loop.h"
 #include "maps.h"
 #include "pool.h"
@@ -42,14 +43,6 @@
 /* Local clients connected at once (the socket is open to every user;
  * SO_PEERCRED decides who gets answers). */
 #define IAM_AGENT_MAX_IPC 1024
-
-/* Refused connections: counted, and a warning at most once a minute so
- * that a flood does not become a flood of log lines. */
-struct agent_refusals {
-	uint64_t count, warned_ms;
-};
-/* Count one; true when this one should be logged. */
-bool agent_refusal_note(struct agent_refusals *r);
 #define IAM_AGENT_MAX_LENDERS IAM_FAULT_MAX_LENDERS
 
 struct iam_agent;
@@ -200,8 +193,8 @@ struct iam_agent {
 	int ctrl_lfd;
 	struct iam_ctrl_conn **ctrl_in; /* inbound control connections */
 	unsigned nctrl_in; /* of IAM_AGENT_MAX_CTRL_IN */
-	struct iam_timer accept_timer; /* listener paused after EMFILE */
-	struct agent_refusals ctrl_refused;
+	struct iam_listener ctrl_listener; /* paused after EMFILE */
+	struct iam_ratelimit ctrl_refused;
 	struct agent_borrower *borrowers; /* IAM_AGENT_MAX_BORROWERS */
 	uint32_t nborrowers; /* atomic: published count */
 	struct agent_lent *lent;
@@ -220,8 +213,8 @@ struct iam_agent {
 	char ipc_path[108];
 	struct agent_client *clients;
 	unsigned nipc; /* of IAM_AGENT_MAX_IPC */
-	struct iam_timer ipc_accept_timer; /* listener paused after EMFILE */
-	struct agent_refusals ipc_refused;
+	struct iam_listener ipc_listener; /* paused after EMFILE */
+	struct iam_ratelimit ipc_refused;
 };
 
 /* agent.c */

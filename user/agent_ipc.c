@@ -385,15 +385,6 @@ static void ipc_conn_io(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 	}
 }
 
-static void ipc_accept_resume(struct iam_loop *loop, struct iam_timer *t,
-			      void *arg)
-{
-	struct iam_agent *a = arg;
-
-	if (a->ipc_lfd >= 0)
-		iam_loop_mod(loop, a->ipc_lfd, EPOLLIN);
-}
-
 static void ipc_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 {
 	struct iam_agent *a = arg;
@@ -405,20 +396,15 @@ static void ipc_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (!iam_accept_error_is_hard(errno))
 				return;
-			/* Out of descriptors or memory: the listener stays
-			 * readable, so stop watching it for a second rather
-			 * than spin on it. */
 			iam_warn("ipc: accept: %s; not accepting for 1 s",
 				 strerror(errno));
-			iam_loop_mod(loop, fd, 0);
-			iam_timer_arm(loop, &a->ipc_accept_timer, 1000);
+			iam_listener_pause(loop, &a->ipc_listener, 1000);
 			return;
 		}
 		if (a->nipc >= IAM_AGENT_MAX_IPC) {
-			if (agent_refusal_note(&a->ipc_refused))
+			if (iam_ratelimit(&a->ipc_refused))
 				iam_warn("ipc: refusing a client: %u "
 					 "connected, the limit (%llu refused "
 					 "so far)",
@@ -441,7 +427,7 @@ static void ipc_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 		ic->c.pid = cred.pid;
 		ic->c.uid = cred.uid;
 		ic->denied = !ipc_permitted(a, cred.uid, cred.gid);
-		if (ic->denied && agent_refusal_note(&a->ipc_refused))
+		if (ic->denied && iam_ratelimit(&a->ipc_refused))
 			iam_warn("ipc: refusing pid %d of user %u (not "
 				 "allowed; %llu refused so far)",
 				 (int)cred.pid, (unsigned)cred.uid,
@@ -475,14 +461,13 @@ int agent_ipc_start(struct iam_agent *a)
 	}
 	/* Everyone may connect; SO_PEERCRED decides who gets answers. */
 	chmod(sun.sun_path, 0666);
-	iam_timer_init(&a->ipc_accept_timer, ipc_accept_resume, a);
+	iam_listener_init(&a->ipc_listener, a->ipc_lfd);
 	return iam_loop_add(a->loop, a->ipc_lfd, EPOLLIN, ipc_accept, a);
 }
 
 void agent_ipc_stop(struct iam_agent *a)
 {
-	if (a->loop)
-		iam_timer_cancel(a->loop, &a->ipc_accept_timer);
+	iam_listener_fini(a->loop, &a->ipc_listener);
 	if (a->ipc_lfd >= 0) {
 		iam_loop_del(a->loop, a->ipc_lfd);
 		close(a->ipc_lfd);

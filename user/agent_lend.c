@@ -550,17 +550,6 @@ static const char *lend_ctrl_over(struct iam_agent *a,
 	return NULL;
 }
 
-static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg);
-
-static void lend_accept_resume(struct iam_loop *loop, struct iam_timer *t,
-			       void *arg)
-{
-	struct iam_agent *a = arg;
-
-	if (a->ctrl_lfd >= 0)
-		iam_loop_mod(loop, a->ctrl_lfd, EPOLLIN);
-}
-
 static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 {
 	struct iam_agent *a = arg;
@@ -578,21 +567,16 @@ static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 				  SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (!iam_accept_error_is_hard(errno))
 				return;
-			/* Out of descriptors or memory: the listener stays
-			 * readable, so stop watching it for a second rather
-			 * than spin on it. */
 			iam_warn("ctrl: accept: %s; not accepting for 1 s",
 				 strerror(errno));
-			iam_loop_mod(loop, fd, 0);
-			iam_timer_arm(loop, &a->accept_timer, 1000);
+			iam_listener_pause(loop, &a->ctrl_listener, 1000);
 			return;
 		}
 		why = lend_ctrl_over(a, &sa.sin6_addr);
 		if (why) {
-			if (agent_refusal_note(&a->ctrl_refused))
+			if (iam_ratelimit(&a->ctrl_refused))
 				iam_warn("ctrl: refusing a connection from "
 					 "%s: %s (%llu refused so far)",
 					 inet_ntop(AF_INET6, &sa.sin6_addr, pb,
@@ -640,7 +624,6 @@ int agent_lend_start(struct iam_agent *a)
 	a->ctrl_in = calloc(IAM_AGENT_MAX_CTRL_IN, sizeof(*a->ctrl_in));
 	if (!a->ctrl_in)
 		return -ENOMEM;
-	iam_timer_init(&a->accept_timer, lend_accept_resume, a);
 	a->ctrl_lfd =
 		socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->ctrl_lfd < 0)
@@ -657,6 +640,7 @@ int agent_lend_start(struct iam_agent *a)
 			strerror(-err));
 		return err;
 	}
+	iam_listener_init(&a->ctrl_listener, a->ctrl_lfd);
 	err = iam_loop_add(a->loop, a->ctrl_lfd, EPOLLIN, lend_accept, a);
 	if (err)
 		return err;
@@ -716,7 +700,7 @@ void agent_lend_stop(struct iam_agent *a)
 	if (a->loop) {
 		iam_timer_cancel(a->loop, &a->lease_timer);
 		iam_timer_cancel(a->loop, &a->expire_timer);
-		iam_timer_cancel(a->loop, &a->accept_timer);
+		iam_listener_fini(a->loop, &a->ctrl_listener);
 	}
 	free(a->borrowers);
 	a->borrowers = NULL;

@@ -114,3 +114,17 @@ int iam_log_libbpf(int libbpf_level, const char *fmt, va_list ap)
 	iam_vlog(level, fmt, ap);
 	return 0;
 }
+
+bool iam_ratelimit(struct iam_ratelimit *r)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	r->count++;
+	if (r->count > 1 && now - r->last_ms < 60000)
+		return false;
+	r->last_ms = now;
+	return true;
+}

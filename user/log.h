@@ -10,6 +10,8 @@
 #define IAM_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum iam_log_level {
 	IAM_LOG_ERR = 0,
@@ -46,5 +48,13 @@ int iam_log_libbpf(int libbpf_level, const char *fmt, va_list ap);
 		if (iam_log_get_level() >= IAM_LOG_TRACE)    \
 			iam_log(IAM_LOG_TRACE, __VA_ARGS__); \
 	} while (0)
+
+/* A message worth logging, but not on every occurrence (a flood of
+ * refused connections must not become a flood of log lines): count each;
+ * true for the first and then at most one a minute. */
+struct iam_ratelimit {
+	uint64_t count, last_ms;
+};
+bool iam_ratelimit(struct iam_ratelimit *r);
 
 #endif /* IAM_LOG_H */

@@ -43,6 +43,41 @@ uint64_t iam_now_ms(void)
 	return iam_now_ns() / 1000000ull;
 }
 
+static void listener_resume(struct iam_loop *loop, struct iam_timer *t,
+			    void *arg)
+{
+	struct iam_listener *l = arg;
+
+	if (l->fd >= 0)
+		iam_loop_mod(loop, l->fd, EPOLLIN);
+}
+
+void iam_listener_init(struct iam_listener *l, int fd)
+{
+	iam_timer_init(&l->t, listener_resume, l);
+	l->fd = fd;
+}
+
+void iam_listener_pause(struct iam_loop *loop, struct iam_listener *l,
+			uint64_t ms)
+{
+	iam_loop_mod(loop, l->fd, 0);
+	iam_timer_arm(loop, &l->t, ms);
+}
+
+void iam_listener_fini(struct iam_loop *loop, struct iam_listener *l)
+{
+	if (loop)
+		iam_timer_cancel(loop, &l->t);
+	l->fd = -1;
+}
+
+bool iam_accept_error_is_hard(int err)
+{
+	return err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
+	       err != ECONNABORTED;
+}
+
 static void loop_wake_cb(struct iam_loop *loop, int fd, uint32_t events,
 			 void *arg);
 

@@ -72,4 +72,22 @@ void iam_loop_stop(struct iam_loop *loop);
 uint64_t iam_now_ms(void);
 uint64_t iam_now_ns(void);
 
+/*
+ * A listening socket whose accept() failed for want of descriptors or
+ * memory stays readable: watching it would spin.  iam_listener_pause()
+ * stops watching it for ms, then watches it for EPOLLIN again.
+ * iam_listener_init() before the loop may see it, iam_listener_fini()
+ * when the socket goes.
+ */
+struct iam_listener {
+	struct iam_timer t;
+	int fd;
+};
+void iam_listener_init(struct iam_listener *l, int fd);
+void iam_listener_pause(struct iam_loop *loop, struct iam_listener *l,
+			uint64_t ms);
+void iam_listener_fini(struct iam_loop *loop, struct iam_listener *l);
+/* Does accept()'s errno call for a pause (rather than "try later")? */
+bool iam_accept_error_is_hard(int err);
+
 #endif /* IAM_LOOP_H */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Unit tests of the event loop (user/loop.c). */
+#include <errno.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "iam_test.h"
+#include "log.h"
 #include "loop.h"
 
 static int fired[8];
@@ -129,4 +131,71 @@ TEST(post_from_threads)
 	pthread_join(th[1], NULL);
 	CHECK_EQ(post_runs, 100);
 	iam_loop_destroy(post_loop);
+}
+
+static int readable;
+
+static void readable_cb(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
+{
+	char b;
+
+	readable++;
+	if (read(fd, &b, 1) < 0)
+		return;
+}
+
+/* A paused listener is not reported, however readable, until its pause
+ * ends; then it is again. */
+TEST(listener_pause_mutes_then_resumes)
+{
+	struct iam_listener l;
+	struct iam_loop *loop;
+	uint64_t start;
+	int p[2];
+
+	REQUIRE_EQ(iam_loop_create(&loop), 0);
+	REQUIRE_EQ(pipe(p), 0);
+	REQUIRE_EQ(iam_loop_add(loop, p[0], EPOLLIN, readable_cb, NULL), 0);
+	iam_listener_init(&l, p[0]);
+	iam_listener_pause(loop, &l, 100);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	start = iam_now_ms();
+	while (iam_now_ms() - start < 60)
+		iam_loop_run_once(loop, 10);
+	CHECK_EQ(readable, 0);
+	while (!readable && iam_now_ms() - start < 1000)
+		iam_loop_run_once(loop, 50);
+	CHECK_EQ(readable, 1);
+	CHECK(iam_now_ms() - start >= 100);
+	iam_listener_fini(loop, &l);
+	iam_loop_del(loop, p[0]);
+	close(p[0]);
+	close(p[1]);
+	iam_loop_destroy(loop);
+}
+
+TEST(accept_errors_that_call_for_a_pause)
+{
+	CHECK(iam_accept_error_is_hard(EMFILE));
+	CHECK(iam_accept_error_is_hard(ENFILE));
+	CHECK(iam_accept_error_is_hard(ENOMEM));
+	CHECK(!iam_accept_error_is_hard(EAGAIN));
+	CHECK(!iam_accept_error_is_hard(EINTR));
+	CHECK(!iam_accept_error_is_hard(ECONNABORTED));
+}
+
+TEST(ratelimit_says_yes_first_then_once_a_minute)
+{
+	struct iam_ratelimit r = { 0, 0 };
+
+	CHECK(iam_ratelimit(&r));
+	CHECK(!iam_ratelimit(&r));
+	CHECK(!iam_ratelimit(&r));
+	CHECK_EQ(r.count, 3);
+	if (iam_now_ms() > 60000) {
+		r.last_ms = iam_now_ms() - 60000;
+		CHECK(iam_ratelimit(&r));
+		CHECK(!iam_ratelimit(&r));
+	}
+	CHECK(r.count >= 3);
 }

@@ -1223,31 +1223,19 @@ static int conn_adopt(struct bgp_peer *p, int fd)
 	return 0;
 }
 
-static void accept_resume_cb(struct iam_loop *loop, struct iam_timer *t,
-			     void *arg)
-{
-	struct iam_bgp *bgp = arg;
-
-	if (bgp->lfd >= 0)
-		iam_loop_mod(loop, bgp->lfd, EPOLLIN);
-}
-
 /* A connection from an address that is no peer of ours: logged at most
  * once a minute, with the count, so that a scan or a flood of them does
  * not flood the log too. */
 static void refused_log(struct iam_bgp *bgp, const struct in6_addr *a,
 			const char *why)
 {
-	uint64_t now = iam_now_ms();
 	char as[INET6_ADDRSTRLEN];
 
-	bgp->refused++;
-	if (bgp->refused_logged_ms && now - bgp->refused_logged_ms < 60000)
+	if (!iam_ratelimit(&bgp->refused))
 		return;
-	bgp->refused_logged_ms = now;
 	iam_info("bgp: connection from %s refused: %s (%llu refused so far)",
 		 addr_str(a, as, sizeof(as)), why,
-		 (unsigned long long)bgp->refused);
+		 (unsigned long long)bgp->refused.count);
 }
 
 static void accept_cb(struct iam_loop *loop, int lfd, uint32_t events,
@@ -1268,16 +1256,11 @@ static void accept_cb(struct iam_loop *loop, int lfd, uint32_t events,
 		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == ECONNABORTED)
+			if (!iam_accept_error_is_hard(errno))
 				return;
-			/* Out of descriptors or memory: the listener stays
-			 * readable, so stop watching it for a second rather
-			 * than spin on it. */
 			iam_warn("bgp: accept: %s; not accepting for 1 s",
 				 strerror(errno));
-			iam_loop_mod(loop, lfd, 0);
-			iam_timer_arm(loop, &bgp->accept_timer, 1000);
+			iam_listener_pause(loop, &bgp->listener, 1000);
 			return;
 		}
 		sockaddr_in6_of(&ss, &a, &scope);
@@ -1365,6 +1348,7 @@ static int listen_open(struct iam_bgp *bgp)
 	if (err)
 		goto fail;
 	bgp->lfd = fd;
+	bgp->listener.fd = fd;
 	return 0;
 
 fail:
@@ -1456,7 +1440,7 @@ int iam_bgp_create(struct iam_loop *loop, const struct iam_bgp_config *cfg,
 	bgp->rib.on_best = iam_bgp_iam_on_best;
 	bgp->rib.ctx = bgp;
 	iam_timer_init(&bgp->stop_timer, stop_timer_cb, bgp);
-	iam_timer_init(&bgp->accept_timer, accept_resume_cb, bgp);
+	iam_listener_init(&bgp->listener, -1);
 	iam_bgp_iam_init(bgp);
 	bgp->npeers = cfg->npeers;
 	bgp->peers = calloc(cfg->npeers ? cfg->npeers : 1, sizeof(*bgp->peers));
@@ -1558,7 +1542,7 @@ void iam_bgp_shutdown(struct iam_bgp *bgp)
 		close(bgp->lfd);
 		bgp->lfd = -1;
 	}
-	iam_timer_cancel(bgp->loop, &bgp->accept_timer);
+	iam_listener_fini(bgp->loop, &bgp->listener);
 	iam_timer_cancel(bgp->loop, &bgp->pool.rate);
 	iam_timer_arm(bgp->loop, &bgp->stop_timer, 0);
 }
@@ -1605,7 +1589,7 @@ void iam_bgp_destroy(struct iam_bgp *bgp)
 		close(bgp->lfd);
 	}
 	iam_timer_cancel(bgp->loop, &bgp->stop_timer);
-	iam_timer_cancel(bgp->loop, &bgp->accept_timer);
+	iam_listener_fini(bgp->loop, &bgp->listener);
 	iam_bgp_iam_fini(bgp);
 	iam_bgp_rib_fini(&bgp->rib);
 	iam_bgp_pfxmap_walk(&bgp->local, local_free, NULL);

@@ -13,6 +13,7 @@
 
 #include "bgp/bgp.h"
 #include "bgp/packets.h"
+#include "log.h"
 #include "bgp/rib.h"
 #include "loop.h"
 
@@ -119,8 +120,8 @@ struct iam_bgp {
 	bool shutdown_done; /* withdrawals and Cease sent */
 	bool stopped; /* hooks.stopped called */
 	struct iam_timer stop_timer;
-	struct iam_timer accept_timer; /* listener paused after EMFILE */
-	uint64_t refused, refused_logged_ms; /* unknown peers' connections */
+	struct iam_listener listener; /* paused after EMFILE */
+	struct iam_ratelimit refused; /* connections from non-peers */
 	struct bgp_pool pool;
 	struct iam_bgp_pfxmap lenders; /* struct bgp_lender */
 	char strbuf[2][1024]; /* route_info / lender strings */

@@ -52,7 +52,7 @@ struct iam_tcpx_server {
 	struct srv_conn *conns; /* touched by the server thread only */
 	unsigned nconns;
 	uint64_t paused_until_ms; /* accept() ran out of descriptors: 0 */
-	uint64_t refused, refused_logged_ms;
+	struct iam_ratelimit refused;
 	struct iam_tcpx_server_stats stats; /* atomic counters */
 };
 
@@ -96,17 +96,14 @@ static const char *srv_over(struct iam_tcpx_server *s,
 static void srv_refused(struct iam_tcpx_server *s, const struct in6_addr *a,
 			const char *why)
 {
-	uint64_t now = iam_now_ms();
 	char pb[INET6_ADDRSTRLEN];
 
-	s->refused++;
-	if (s->refused_logged_ms && now - s->refused_logged_ms < 60000)
+	if (!iam_ratelimit(&s->refused))
 		return;
-	s->refused_logged_ms = now;
 	iam_warn("data server: refusing a connection from %s: %s (%llu "
 		 "refused so far)",
 		 inet_ntop(AF_INET6, a, pb, sizeof(pb)), why,
-		 (unsigned long long)s->refused);
+		 (unsigned long long)s->refused.count);
 }
 
 static void srv_accept(struct iam_tcpx_server *s)
@@ -124,8 +121,7 @@ static void srv_accept(struct iam_tcpx_server *s)
 		if (fd < 0) {
 			struct epoll_event off = { .data.ptr = &s->lfd };
 
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (!iam_accept_error_is_hard(errno))
 				return;
 			/* Out of descriptors or memory: the listener stays
 			 * readable, so stop watching it for a second rather
