@@ -187,34 +187,54 @@ static int measure_uffd(int cpu, bool other_process, uint64_t *samples,
 					      UFFD_FEATURE_WP_HUGETLBFS_SHMEM };
 	struct uffd_limit u = { .cpu = cpu, .stopfd = -1 };
 	struct uffdio_register reg;
-	int memfd, stop[2] = { -1, -1 };
+	int memfd, err, stop[2] = { -1, -1 };
 	pid_t child = -1;
 	pthread_t th;
 	uint8_t *mem;
 
 	memfd = memfd_create("iam-bench-limit", MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, (off_t)len) < 0)
+	if (memfd < 0)
 		return -errno;
+	if (ftruncate(memfd, (off_t)len) < 0) {
+		err = -errno;
+		goto out_memfd;
+	}
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		goto out_memfd;
+	}
 	u.src = aligned_alloc(PAGE, PAGE);
-	if (mem == MAP_FAILED || !u.src)
-		return -ENOMEM;
+	if (!u.src) {
+		err = -ENOMEM;
+		goto out_unmap;
+	}
 	memset(u.src, 0x5a, PAGE);
 	u.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (u.uffd < 0)
-		return -errno;
+	if (u.uffd < 0) {
+		err = -errno;
+		goto out_src;
+	}
 	reg.range.start = (uintptr_t)mem;
 	reg.range.len = len;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP;
 	if (ioctl(u.uffd, UFFDIO_API, &api) < 0 ||
-	    ioctl(u.uffd, UFFDIO_REGISTER, &reg) < 0)
-		return -errno;
+	    ioctl(u.uffd, UFFDIO_REGISTER, &reg) < 0) {
+		err = -errno;
+		goto out_uffd;
+	}
 	if (other_process) {
-		if (pipe2(stop, O_CLOEXEC) < 0)
-			return -errno;
+		if (pipe2(stop, O_CLOEXEC) < 0) {
+			err = -errno;
+			goto out_uffd;
+		}
 		child = fork();
-		if (child < 0)
-			return -errno;
+		if (child < 0) {
+			err = -errno;
+			close(stop[0]);
+			close(stop[1]);
+			goto out_uffd;
+		}
 		if (!child) {
 			/* Without UFFD_FEATURE_EVENT_FORK the child's copy
 			 * of the range is not registered: it only serves. */
@@ -241,11 +261,16 @@ static int measure_uffd(int cpu, bool other_process, uint64_t *samples,
 		u.stop = 1;
 		pthread_join(th, NULL);
 	}
-	munmap(mem, len);
+	err = 0;
+out_uffd:
 	close(u.uffd);
-	close(memfd);
+out_src:
 	free(u.src);
-	return 0;
+out_unmap:
+	munmap(mem, len);
+out_memfd:
+	close(memfd);
+	return err;
 }
 
 /* ---- limit 2: TCP 4 KiB request/response to the lender ---------------- */

@@ -403,7 +403,7 @@ static void print_prefix(const struct addr_opts *o, struct iam_json *j,
 static int cmd_aggregate(struct addr_opts *o, const struct iamctl_ctx *ctx)
 {
 	struct iam_addr_space s = { 0 };
-	struct iam_prefix *pfx = NULL;
+	struct iam_prefix *pfx = NULL, *grown;
 	struct in6_addr *in = NULL;
 	uint64_t *blocks = NULL;
 	bool have_space = o->net_s || o->host_s;
@@ -458,11 +458,12 @@ static int cmd_aggregate(struct addr_opts *o, const struct iamctl_ctx *ctx)
 		     g++)
 			blocks[n++] = iam_addr_block(&in[g]);
 		/* A set of n blocks never needs more than n prefixes. */
-		pfx = realloc(pfx, (np + n) * sizeof(*pfx));
-		if (!pfx) {
+		grown = realloc(pfx, (np + n) * sizeof(*pfx));
+		if (!grown) {
 			rc = iamctl_fail(o->cmd, "out of memory");
 			goto out;
 		}
+		pfx = grown;
 		iam_addr_aggregate(&gs, blocks, n, pfx + np, n, &need);
 		for (size_t k = np; k < np + need; k++) {
 			uint64_t first, count;
