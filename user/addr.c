@@ -109,7 +109,7 @@ void iam_addr_node_prefix(const struct iam_addr_space *s,
 
 bool iam_addr_in_space(const struct iam_addr_space *s, const struct in6_addr *a)
 {
-	struct in6_addr n;
+	struct in6_addr n = { 0 };
 
 	build(s, 0, &n);
 	return !memcmp(n.s6_addr, a->s6_addr, IAM_NODE_PREFIX_LEN / 8);

@@ -168,7 +168,7 @@ void *iam_alloc(size_t size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct iam_ipc_alloc req = { .rights = IAM_RIGHTS_RW };
-	struct iam_ipc_alloc_rep rep;
+	struct iam_ipc_alloc_rep rep = { 0 };
 	struct lib_region *r;
 	int memfd, uffd = -1, err;
 	void *addr;
