@@ -40,6 +40,16 @@
  * a flood of them must not eat the agent's memory or descriptors. */
 #define IAM_AGENT_MAX_CTRL_IN 256
 #define IAM_AGENT_MAX_CTRL_PER_PEER 16
+/* A borrower speaks as soon as it connects (it connects to send); one
+ * that has said nothing this long is closed, so silent connections
+ * cannot hold the slots above. */
+#define IAM_AGENT_CTRL_SILENT_MS 10000
+
+struct agent_ctrl_in {
+	struct iam_ctrl_conn *c;
+	uint64_t since_ms; /* accepted at */
+	bool spoke; /* a whole message came */
+};
 /* Local clients connected at once (the socket is open to every user;
  * SO_PEERCRED decides who gets answers). */
 #define IAM_AGENT_MAX_IPC 1024
@@ -191,8 +201,9 @@ struct iam_agent {
 
 	/* lender side */
 	int ctrl_lfd;
-	struct iam_ctrl_conn **ctrl_in; /* inbound control connections */
+	struct agent_ctrl_in *ctrl_in; /* inbound control connections */
 	unsigned nctrl_in; /* of IAM_AGENT_MAX_CTRL_IN */
+	struct iam_ratelimit ctrl_silent; /* closed for saying nothing */
 	struct iam_listener ctrl_listener; /* paused after EMFILE */
 	struct iam_ratelimit ctrl_refused;
 	struct agent_borrower *borrowers; /* IAM_AGENT_MAX_BORROWERS */

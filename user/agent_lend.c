@@ -211,6 +211,32 @@ static void lend_expire_timer(struct iam_loop *loop, struct iam_timer *t,
 /* Leases (DESIGN.md "Allocation", 5): a borrower that stopped renewing
  * (agent killed, network gone, BGP session lost) loses every block once
  * its lease has run out; they are zeroed, withdrawn and free again. */
+/* Inbound control connections that have said nothing since they were
+ * accepted IAM_AGENT_CTRL_SILENT_MS ago: closed (a borrower connects to
+ * speak, so only a broken or hostile peer is silent that long). */
+static void lend_close_silent(struct iam_agent *a, uint64_t now)
+{
+	char pb[INET6_ADDRSTRLEN];
+
+	for (unsigned i = a->nctrl_in; i-- > 0;) {
+		struct iam_ctrl_conn *c = a->ctrl_in[i].c;
+
+		if (a->ctrl_in[i].spoke ||
+		    now - a->ctrl_in[i].since_ms < IAM_AGENT_CTRL_SILENT_MS)
+			continue;
+		if (iam_ratelimit(&a->ctrl_silent))
+			iam_warn("ctrl: closing a connection from %s that said "
+				 "nothing for %u s (%llu closed so far)",
+				 inet_ntop(AF_INET6, iam_ctrl_peer(c), pb,
+					   sizeof(pb)),
+				 IAM_AGENT_CTRL_SILENT_MS / 1000,
+				 (unsigned long long)a->ctrl_silent.count);
+		/* An explicit close calls no on_close: forget it here. */
+		a->ctrl_in[i] = a->ctrl_in[--a->nctrl_in];
+		iam_ctrl_close(c);
+	}
+}
+
 static void lend_lease_timer(struct iam_loop *loop, struct iam_timer *t,
 			     void *arg)
 {
@@ -238,6 +264,7 @@ static void lend_lease_timer(struct iam_loop *loop, struct iam_timer *t,
 			 agent_addr_str(&b->addr, ab), n);
 		agent_pool_changed(a);
 	}
+	lend_close_silent(a, now);
 	iam_timer_arm(loop, t, LEND_LEASE_CHECK_MS);
 }
 
@@ -474,6 +501,12 @@ static void lend_on_msg(struct iam_ctrl_conn *c, const struct iam_ctrl_msg *m,
 	uint32_t owner;
 	int err;
 
+	for (unsigned i = 0; i < a->nctrl_in; i++) {
+		if (a->ctrl_in[i].c == c) {
+			a->ctrl_in[i].spoke = true;
+			break;
+		}
+	}
 	switch (m->type) {
 	case IAM_CTRL_RESERVE:
 		lend_reserve(a, c, m);
@@ -522,7 +555,7 @@ static void lend_on_close(struct iam_ctrl_conn *c, int err, void *arg)
 	iam_dbg("ctrl: borrower %s disconnected (%s)", iam_ctrl_peer_str(c),
 		err ? strerror(-err) : "closed");
 	for (unsigned i = 0; i < a->nctrl_in; i++) {
-		if (a->ctrl_in[i] == c) {
+		if (a->ctrl_in[i].c == c) {
 			a->ctrl_in[i] = a->ctrl_in[--a->nctrl_in];
 			break;
 		}
@@ -542,7 +575,8 @@ static const char *lend_ctrl_over(struct iam_agent *a,
 		return "inbound control connections at their limit (" LEND_STR(
 			IAM_AGENT_MAX_CTRL_IN) ")";
 	for (unsigned i = 0; i < a->nctrl_in; i++)
-		if (!memcmp(iam_ctrl_peer(a->ctrl_in[i]), peer, sizeof(*peer)))
+		if (!memcmp(iam_ctrl_peer(a->ctrl_in[i].c), peer,
+			    sizeof(*peer)))
 			same++;
 	if (same >= IAM_AGENT_MAX_CTRL_PER_PEER)
 		return "its control connections at their limit (" LEND_STR(
@@ -591,7 +625,10 @@ static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 			close(cfd);
 			continue;
 		}
-		a->ctrl_in[a->nctrl_in++] = c;
+		a->ctrl_in[a->nctrl_in++] = (struct agent_ctrl_in){
+			.c = c,
+			.since_ms = iam_now_ms(),
+		};
 	}
 }
 
@@ -693,7 +730,7 @@ void agent_lend_stop(struct iam_agent *a)
 	}
 	/* An explicit close calls no on_close: forget them here. */
 	for (unsigned i = 0; a->ctrl_in && i < a->nctrl_in; i++)
-		iam_ctrl_close(a->ctrl_in[i]);
+		iam_ctrl_close(a->ctrl_in[i].c);
 	a->nctrl_in = 0;
 	free(a->ctrl_in);
 	a->ctrl_in = NULL;

@@ -239,7 +239,7 @@ teardown_file() {
 	fab_ctl 2 status > /dev/null
 }
 
-@test "a flood of control connections from one address is capped; others still get through" {
+@test "a flood of control connections from one address is capped and, silent, closed; others still get through" {
 	local total
 	total=$(fab_status 2 .own_total_blocks)
 	mkfifo "$IAM_TMP/flood.in"
@@ -261,6 +261,9 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[ "${lines[12]}" = "reserve-2 -> RESERVED" ]
 	fab_ctl 2 status > /dev/null
+	# The flood's connections say nothing: after 10 s they are closed.
+	iam_wait_for 15 grep -q "ctrl: closing a connection from 2001:db8:3:a:3::1 that said nothing for 10 s" \
+		"$FAB_DIR/agent2.log"
 	# The flood ends; its address is served again.
 	kill "$(cat "$IAM_TMP/flood.holder")"
 	iam_wait_for 10 fab_in 3 "$BUILD/tests/tools/ctrl-probe" \
