@@ -354,3 +354,27 @@ TEST(follow_goes_to_a_pinned_client_and_back)
 	iam_fault_stop(g.f);
 	sched_setaffinity(0, sizeof(old), &old);
 }
+
+/* A client that unmaps part of its region without iam_free() (its bug):
+ * the dirty pages it left there must still leave the cache, not hold
+ * their frames for good.  (Write-protecting a range with no mapping left
+ * succeeds on Linux: the pages are written back and punched like any.) */
+TEST(pages_of_an_unmapped_range_still_leave_the_cache)
+{
+	struct iam_fault_stats st;
+	size_t bad = 0;
+	struct rig g;
+
+	rig_up(&g, 16, 0);
+	for (size_t i = 0; i < 16 * PG; i++)
+		g.mem[i] = pat(i);
+	REQUIRE_EQ(munmap(g.mem, 16 * PG), 0);
+	for (size_t i = 64 * PG; i < 96 * PG; i++)
+		g.mem[i] = pat(i);
+	for (size_t i = 64 * PG; i < 96 * PG; i++)
+		bad += g.mem[i] != pat(i);
+	CHECK_EQ(bad, 0);
+	iam_fault_get_stats(g.f, &st);
+	CHECK(st.resident <= 16);
+	CHECK(st.evictions >= 32);
+}
