@@ -549,13 +549,16 @@ static int agent_maps_up(struct iam_agent *a)
 static void agent_region_removed_hook(void *arg, struct iam_fault_region *r);
 static void agent_lender_failed_hook(void *arg, uint16_t idx, int err);
 
+/* --cpu means the same to the configuration and to the fault module. */
+_Static_assert(IAM_CFG_CPU_ANY == IAM_FAULT_CPU_ANY &&
+		       IAM_CFG_CPU_FOLLOW == IAM_FAULT_CPU_FOLLOW,
+	       "--cpu values");
+
 static int agent_fault_up(struct iam_agent *a)
 {
 	struct iam_fault_config fc = {
 		.cache_pages = a->cfg.cache_size / IAM_FAULT_PAGE,
-		.cpu = a->cfg.cpu == IAM_CFG_CPU_FOLLOW ? IAM_FAULT_CPU_FOLLOW :
-		       a->cfg.cpu < 0			? IAM_FAULT_CPU_ANY :
-							  a->cfg.cpu,
+		.cpu = a->cfg.cpu,
 		.spin_us = a->cfg.spin_us,
 		.m2i = a->m2i,
 		.m2i_slots = a->slots.nslots,

@@ -44,12 +44,6 @@
  * that has said nothing this long is closed, so silent connections
  * cannot hold the slots above. */
 #define IAM_AGENT_CTRL_SILENT_MS 10000
-
-struct agent_ctrl_in {
-	struct iam_ctrl_conn *c;
-	uint64_t since_ms; /* accepted at */
-	bool spoke; /* a whole message came */
-};
 /* Local clients connected at once (the socket is open to every user;
  * SO_PEERCRED decides who gets answers). */
 #define IAM_AGENT_MAX_IPC 1024
@@ -201,7 +195,7 @@ struct iam_agent {
 
 	/* lender side */
 	int ctrl_lfd;
-	struct agent_ctrl_in *ctrl_in; /* inbound control connections */
+	struct iam_ctrl_conn **ctrl_in; /* inbound control connections */
 	unsigned nctrl_in; /* of IAM_AGENT_MAX_CTRL_IN */
 	struct iam_ratelimit ctrl_silent; /* closed for saying nothing */
 	struct iam_listener ctrl_listener; /* paused after EMFILE */

@@ -461,7 +461,7 @@ int agent_ipc_start(struct iam_agent *a)
 	}
 	/* Everyone may connect; SO_PEERCRED decides who gets answers. */
 	chmod(sun.sun_path, 0666);
-	iam_listener_init(&a->ipc_listener, a->ipc_lfd);
+	a->ipc_listener.fd = a->ipc_lfd;
 	return iam_loop_add(a->loop, a->ipc_lfd, EPOLLIN, ipc_accept, a);
 }
 

@@ -219,10 +219,10 @@ static void lend_close_silent(struct iam_agent *a, uint64_t now)
 	char pb[INET6_ADDRSTRLEN];
 
 	for (unsigned i = a->nctrl_in; i-- > 0;) {
-		struct iam_ctrl_conn *c = a->ctrl_in[i].c;
+		struct iam_ctrl_conn *c = a->ctrl_in[i];
 
-		if (a->ctrl_in[i].spoke ||
-		    now - a->ctrl_in[i].since_ms < IAM_AGENT_CTRL_SILENT_MS)
+		if (iam_ctrl_heard(c) ||
+		    now - iam_ctrl_since_ms(c) < IAM_AGENT_CTRL_SILENT_MS)
 			continue;
 		if (iam_ratelimit(&a->ctrl_silent))
 			iam_warn("ctrl: closing a connection from %s that said "
@@ -501,12 +501,6 @@ static void lend_on_msg(struct iam_ctrl_conn *c, const struct iam_ctrl_msg *m,
 	uint32_t owner;
 	int err;
 
-	for (unsigned i = 0; i < a->nctrl_in; i++) {
-		if (a->ctrl_in[i].c == c) {
-			a->ctrl_in[i].spoke = true;
-			break;
-		}
-	}
 	switch (m->type) {
 	case IAM_CTRL_RESERVE:
 		lend_reserve(a, c, m);
@@ -555,7 +549,7 @@ static void lend_on_close(struct iam_ctrl_conn *c, int err, void *arg)
 	iam_dbg("ctrl: borrower %s disconnected (%s)", iam_ctrl_peer_str(c),
 		err ? strerror(-err) : "closed");
 	for (unsigned i = 0; i < a->nctrl_in; i++) {
-		if (a->ctrl_in[i].c == c) {
+		if (a->ctrl_in[i] == c) {
 			a->ctrl_in[i] = a->ctrl_in[--a->nctrl_in];
 			break;
 		}
@@ -575,8 +569,7 @@ static const char *lend_ctrl_over(struct iam_agent *a,
 		return "inbound control connections at their limit (" LEND_STR(
 			IAM_AGENT_MAX_CTRL_IN) ")";
 	for (unsigned i = 0; i < a->nctrl_in; i++)
-		if (!memcmp(iam_ctrl_peer(a->ctrl_in[i].c), peer,
-			    sizeof(*peer)))
+		if (!memcmp(iam_ctrl_peer(a->ctrl_in[i]), peer, sizeof(*peer)))
 			same++;
 	if (same >= IAM_AGENT_MAX_CTRL_PER_PEER)
 		return "its control connections at their limit (" LEND_STR(
@@ -625,10 +618,7 @@ static void lend_accept(struct iam_loop *loop, int fd, uint32_t ev, void *arg)
 			close(cfd);
 			continue;
 		}
-		a->ctrl_in[a->nctrl_in++] = (struct agent_ctrl_in){
-			.c = c,
-			.since_ms = iam_now_ms(),
-		};
+		a->ctrl_in[a->nctrl_in++] = c;
 	}
 }
 
@@ -677,7 +667,7 @@ int agent_lend_start(struct iam_agent *a)
 			strerror(-err));
 		return err;
 	}
-	iam_listener_init(&a->ctrl_listener, a->ctrl_lfd);
+	a->ctrl_listener.fd = a->ctrl_lfd;
 	err = iam_loop_add(a->loop, a->ctrl_lfd, EPOLLIN, lend_accept, a);
 	if (err)
 		return err;
@@ -730,7 +720,7 @@ void agent_lend_stop(struct iam_agent *a)
 	}
 	/* An explicit close calls no on_close: forget them here. */
 	for (unsigned i = 0; a->ctrl_in && i < a->nctrl_in; i++)
-		iam_ctrl_close(a->ctrl_in[i].c);
+		iam_ctrl_close(a->ctrl_in[i]);
 	a->nctrl_in = 0;
 	free(a->ctrl_in);
 	a->ctrl_in = NULL;

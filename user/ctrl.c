@@ -23,6 +23,8 @@ struct iam_ctrl_conn {
 	struct in6_addr peer;
 	char peer_str[INET6_ADDRSTRLEN];
 	bool connecting, closed;
+	bool heard; /* a whole message came */
+	uint64_t since_ms; /* made or accepted at */
 	int busy; /* callbacks running: free is deferred */
 	void *data;
 	uint8_t in[IAM_CTRL_MAX_LEN];
@@ -150,6 +152,7 @@ static void ctrl_input(struct iam_ctrl_conn *c)
 			off += fl;
 			iam_trace("ctrl: %s from %s",
 				  iam_ctrl_type_name(m.type), c->peer_str);
+			c->heard = true;
 			c->h.on_msg(c, &m, c->h.arg);
 		}
 		if (c->closed)
@@ -203,6 +206,7 @@ static int ctrl_new(struct iam_loop *loop, int fd, const struct in6_addr *peer,
 	c->fd = fd;
 	c->peer = *peer;
 	c->connecting = connecting;
+	c->since_ms = iam_now_ms();
 	inet_ntop(AF_INET6, peer, c->peer_str, sizeof(c->peer_str));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	err = iam_loop_add(loop, fd, connecting ? EPOLLOUT : EPOLLIN, ctrl_io,
@@ -318,6 +322,16 @@ const char *iam_ctrl_peer_str(const struct iam_ctrl_conn *c)
 bool iam_ctrl_is_up(const struct iam_ctrl_conn *c)
 {
 	return !c->closed && !c->connecting;
+}
+
+uint64_t iam_ctrl_since_ms(const struct iam_ctrl_conn *c)
+{
+	return c->since_ms;
+}
+
+bool iam_ctrl_heard(const struct iam_ctrl_conn *c)
+{
+	return c->heard;
 }
 
 void iam_ctrl_set_data(struct iam_ctrl_conn *c, void *data)

@@ -58,6 +58,10 @@ const struct in6_addr *iam_ctrl_peer(const struct iam_ctrl_conn *c);
 const char *iam_ctrl_peer_str(const struct iam_ctrl_conn *c);
 /* Connected (outgoing: after on_up). */
 bool iam_ctrl_is_up(const struct iam_ctrl_conn *c);
+/* When the connection was made or accepted (iam_now_ms()), and whether a
+ * whole message has come over it since. */
+uint64_t iam_ctrl_since_ms(const struct iam_ctrl_conn *c);
+bool iam_ctrl_heard(const struct iam_ctrl_conn *c);
 /* Free-form pointer for the owner. */
 void iam_ctrl_set_data(struct iam_ctrl_conn *c, void *data);
 void *iam_ctrl_data(const struct iam_ctrl_conn *c);
