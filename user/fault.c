@@ -394,7 +394,12 @@ static bool fault_clean(struct iam_fault *f, uint64_t i)
 	e = fault_entry(f, r, addr);
 	off = (uint32_t)((addr - r->start) & ((1ull << r->block_shift) - 1));
 	flags = e ? __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) : 0;
-	if (fault_wp(r, addr, true))
+	/* ENOENT: the client unmapped this page without iam_free() (or
+	 * mapped over it).  No write through the region can race the copy
+	 * any more, and the memfd still holds the data: save it as usual,
+	 * or the frame would stay pinned and the data die with it. */
+	err = fault_wp(r, addr, true);
+	if (err && err != -ENOENT)
 		return r->dead;
 	if (!(flags & IAM_M2I_VALID)) {
 		err = -ENOENT;
