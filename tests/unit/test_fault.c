@@ -318,23 +318,34 @@ TEST(region_removal_is_reported_and_frees_frames)
 	iam_fault_stop(g.f);
 }
 
-/* --cpu follow: the fault thread goes to the one CPU its client is
- * pinned to while the region lives, and back to any CPU after. */
-TEST(follow_goes_to_a_pinned_client_and_back)
+/* Pin this thread to the last CPU it may use; *old gets the previous
+ * set (for sched_setaffinity after).  Returns the CPU. */
+static int pin_to_one_cpu(cpu_set_t *old)
 {
-	struct iam_fault_stats st;
-	cpu_set_t old, one;
-	struct rig g;
+	cpu_set_t one;
 	int cpu = -1;
 
-	REQUIRE_EQ(sched_getaffinity(0, sizeof(old), &old), 0);
+	REQUIRE_EQ(sched_getaffinity(0, sizeof(*old), old), 0);
 	for (int i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &old))
+		if (CPU_ISSET(i, old))
 			cpu = i;
 	REQUIRE(cpu >= 0);
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	REQUIRE_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	return cpu;
+}
+
+/* --cpu follow: the fault thread goes to the one CPU its client is
+ * pinned to while the region lives, and back to any CPU after. */
+TEST(follow_goes_to_a_pinned_client_and_back)
+{
+	struct iam_fault_stats st;
+	cpu_set_t old;
+	struct rig g;
+	int cpu;
+
+	cpu = pin_to_one_cpu(&old);
 	rig_cpu = IAM_FAULT_CPU_FOLLOW;
 	rig_up(&g, 64, 0);
 	rig_cpu = IAM_FAULT_CPU_ANY;
@@ -365,19 +376,11 @@ TEST(follow_goes_to_a_pinned_client_and_back)
 TEST(pages_of_an_unmapped_range_still_leave_the_cache)
 {
 	struct iam_fault_stats st;
-	cpu_set_t old, one;
 	size_t bad = 0;
+	cpu_set_t old;
 	struct rig g;
-	int cpu = -1;
 
-	REQUIRE_EQ(sched_getaffinity(0, sizeof(old), &old), 0);
-	for (int i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &old))
-			cpu = i;
-	REQUIRE(cpu >= 0);
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	REQUIRE_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	pin_to_one_cpu(&old);
 	rig_cpu = IAM_FAULT_CPU_FOLLOW;
 	rig_up(&g, 16, 0);
 	rig_cpu = IAM_FAULT_CPU_ANY;
