@@ -657,6 +657,12 @@ static void fault_missing(struct iam_fault *f, struct iam_fault_region *r,
 		}
 		if (errno == ESRCH) {
 			r->dead = true;
+		} else if (errno == ENOENT) {
+			/* Another thread of the client unmapped the page
+			 * while this one waited.  Wake the waiter: it faults
+			 * again and gets SIGSEGV, as on any unmapped memory,
+			 * instead of sleeping for good. */
+			fault_wake(r, addr);
 		} else {
 			iam_warn("fault: UFFDIO_COPY at %#llx for pid %d: %s",
 				 (unsigned long long)addr, (int)r->pid,

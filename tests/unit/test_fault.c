@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <sched.h>
@@ -77,6 +78,7 @@ struct rig {
 	struct iam_fault_region *r;
 	uint8_t *mem;
 	size_t len;
+	int uffd; /* the region's, for a test to poll */
 };
 
 static int make_uffd(void *addr, size_t len)
@@ -102,6 +104,7 @@ static int make_uffd(void *addr, size_t len)
  * allocations: blocks below ALLOC2 are allocation 1, the rest 2. */
 #define ALLOC2 18
 static int rig_cpu = IAM_FAULT_CPU_ANY; /* the fault thread's --cpu */
+static bool rig_no_add; /* leave iam_fault_region_add() to the test */
 static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 {
 	struct iam_tcpx_server_config sc = {
@@ -141,6 +144,7 @@ static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 		      0);
 	REQUIRE(g->mem != MAP_FAILED);
 	uffd = make_uffd(g->mem, g->len);
+	g->uffd = uffd;
 	for (int i = 0; i < NBLOCKS; i++) {
 		struct iam_m2i_entry *e = &m2i[10 + i];
 
@@ -158,7 +162,8 @@ static void rig_up(struct rig *g, uint64_t cache_pages, int nlocal)
 	REQUIRE_EQ(iam_fault_region_create(g->f, uffd, memfd, (uintptr_t)g->mem,
 					   g->len, 10, BSHIFT, getpid(), &g->r),
 		   0);
-	iam_fault_region_add(g->f, g->r);
+	if (!rig_no_add)
+		iam_fault_region_add(g->f, g->r);
 }
 
 static uint8_t pat(size_t i)
@@ -400,4 +405,54 @@ TEST(pages_of_an_unmapped_range_still_leave_the_cache)
 		bad += lender[i] != pat(i);
 	CHECK_EQ(bad, 0);
 	sched_setaffinity(0, sizeof(old), &old);
+}
+
+static __thread sigjmp_buf segv_jb;
+static void on_segv(int sig)
+{
+	siglongjmp(segv_jb, 1);
+}
+
+static void *touch_first_page(void *arg)
+{
+	volatile uint8_t *mem = arg;
+	uintptr_t got = 0;
+
+	if (!sigsetjmp(segv_jb, 1))
+		(void)mem[0];
+	else
+		got = SIGSEGV;
+	return (void *)got;
+}
+
+/* One client thread waits in a fault while another unmaps the page (the
+ * client's bug).  UFFDIO_COPY then fails with ENOENT; the waiter must be
+ * woken to take its SIGSEGV, not sleep for good. */
+TEST(waiter_on_a_page_unmapped_meanwhile_gets_sigsegv)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	struct pollfd pfd;
+	struct timespec ts;
+	void *got = NULL;
+	pthread_t t;
+	struct rig g;
+
+	rig_no_add = true;
+	rig_up(&g, 16, 0);
+	rig_no_add = false;
+	REQUIRE_EQ(sigaction(SIGSEGV, &sa, &old), 0);
+	REQUIRE_EQ(pthread_create(&t, NULL, touch_first_page, g.mem), 0);
+	/* The fault is queued on the uffd, which nobody reads yet. */
+	pfd = (struct pollfd){ .fd = g.uffd, .events = POLLIN };
+	REQUIRE_EQ(poll(&pfd, 1, 2000), 1);
+	REQUIRE_EQ(munmap(g.mem, g.len), 0);
+	iam_fault_region_add(g.f, g.r);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	if (pthread_timedjoin_np(t, &got, &ts)) {
+		CHECK_MSG(0, "the faulting thread still sleeps after 3 s");
+		return; /* it holds our handler: leave it installed */
+	}
+	CHECK_EQ((uintptr_t)got, SIGSEGV);
+	sigaction(SIGSEGV, &old, NULL);
 }
