@@ -22,6 +22,10 @@
  * mapping; iam_where() reports IAM_PAGE_LOST for it.  Every other page
  * keeps working.  If the agent dies, faults on the region block until
  * the process is killed: the agent is the only one who can serve them.
+ *
+ * A child of fork() does not inherit regions (MADV_DONTFORK, as for
+ * RDMA-registered memory): touching one there raises SIGSEGV.  Unmapping
+ * a region instead of iam_free() keeps its blocks until the process ends.
  */
 #ifndef IAM_H
 #define IAM_H

@@ -68,6 +68,15 @@ teardown_file() {
 	[ "$output" = "verified 3072 lost 0 wrong 0" ]
 }
 
+@test "a child of fork() does not inherit the region; the parent keeps it" {
+	# Inherited, the child would see evicted pages as zeros and its
+	# writes would escape dirty tracking: it must get SIGSEGV instead.
+	run fab_client c1 fork
+	[ "$output" = "fork child segv" ]
+	run fab_client c1 verify
+	[ "$output" = "verified 3072 lost 0 wrong 0" ]
+}
+
 @test "libiam says where a page lives" {
 	run fab_client c1 "where 0"
 	[[ "$output" == "where 0 lender 2001:db8:1:a:1::1 "*" local 1" ]]

@@ -21,6 +21,10 @@
  *                 lost, and the rest goes on)
  *   where OFF     "where OFF lender LENDER block BLOCK state S local L"
  *   rewrite       write version+1 of the pattern everywhere: "rewritten"
+ *   fork          a child reads the first and the last page:
+ *                 "fork child segv" (the region is not inherited),
+ *                 or "fork child read-right N" / "read-wrong N" (N of
+ *                 the two pages as written), or "fork child status S"
  *   free          iam_free: "freed" or "free-failed ERR"
  *   exit          leave (the agent frees what is left when we go)
  *
@@ -41,6 +45,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "iam.h"
@@ -101,6 +106,50 @@ static void verify(uint8_t *mem, uint64_t npages, uint32_t v)
 	}
 	printf("verified %llu lost %llu wrong %llu\n", (unsigned long long)ok,
 	       (unsigned long long)lost, (unsigned long long)wrong);
+}
+
+/* The child: 0 if the region is not there (SIGSEGV), else 10 + the
+ * number of the two pages it read as written. */
+static void fork_child(uint8_t *mem, uint64_t npages, uint32_t v)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+	const uint64_t pages[2] = { 0, npages - 1 };
+	int right = 0;
+
+	sigaction(SIGSEGV, &sa, NULL);
+	if (sigsetjmp(jb, 1))
+		_exit(0);
+	for (int k = 0; k < 2; k++) {
+		const uint64_t *w = (const uint64_t *)(mem + pages[k] * PAGE);
+		uint64_t bad = 0;
+
+		for (uint64_t i = 0; i < PAGE / 8; i++)
+			bad += w[i] != word_of(pages[k], i, v);
+		right += !bad;
+	}
+	_exit(10 + right);
+}
+
+static void fork_check(uint8_t *mem, uint64_t npages, uint32_t v)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		fork_child(mem, npages, v);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+		printf("fork-failed %s\n", strerror(errno));
+		return;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		printf("fork child segv\n");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 12)
+		printf("fork child read-right 2\n");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) >= 10 && WEXITSTATUS(st) < 12)
+		printf("fork child read-wrong %d\n", 12 - WEXITSTATUS(st));
+	else
+		printf("fork child status %d\n", st);
 }
 
 static int steal(const char *instance, const char *block, const char *via)
@@ -281,6 +330,8 @@ int main(int argc, char **argv)
 				       "local %d\n",
 				       off, w.lender, w.block, w.page_state,
 				       w.local);
+		} else if (!strcmp(line, "fork")) {
+			fork_check(mem, npages, version);
 		} else if (!strcmp(line, "free")) {
 			if (iam_free(mem))
 				printf("free-failed %s\n", strerror(errno));

@@ -199,6 +199,18 @@ void *iam_alloc(size_t size)
 		err = -errno;
 		goto err_memfd;
 	}
+	/* A child of fork() would get this mapping without the userfaultfd
+	 * (we ask for no UFFD_FEATURE_EVENT_FORK): it would read evicted
+	 * pages as zeros and its writes would escape dirty tracking, to be
+	 * lost at the next eviction.  Keep the region out of children, as
+	 * RDMA-registered memory is (ibv_fork_init): touching it there is a
+	 * SIGSEGV, not silent corruption. */
+	if (madvise(addr, len, MADV_DONTFORK) < 0) {
+		err = -errno;
+		snprintf(lib_errmsg, sizeof(lib_errmsg),
+			 "madvise(MADV_DONTFORK): %s", strerror(errno));
+		goto err_unmap;
+	}
 	err = lib_uffd_setup(addr, len, &uffd);
 	if (err)
 		goto err_unmap;
