@@ -24,7 +24,8 @@
  * the process is killed: the agent is the only one who can serve them.
  *
  * A child of fork() does not inherit regions (MADV_DONTFORK, as for
- * RDMA-registered memory): touching one there raises SIGSEGV.  Unmapping
+ * RDMA-registered memory): touching one there raises SIGSEGV, and
+ * iam_free() of one there fails with EINVAL, leaving the parent's alone.  Unmapping
  * a region instead of iam_free() keeps its blocks until the process ends.
  */
 #ifndef IAM_H

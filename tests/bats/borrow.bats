@@ -71,6 +71,8 @@ teardown_file() {
 @test "a child of fork() does not inherit the region; the parent keeps it" {
 	# Inherited, the child would see evicted pages as zeros and its
 	# writes would escape dirty tracking: it must get SIGSEGV instead.
+	# And its iam_free() must not free the parent's region over the
+	# parent's connection.
 	run fab_client c1 fork
 	[ "$output" = "fork child segv" ]
 	run fab_client c1 verify

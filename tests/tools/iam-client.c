@@ -21,8 +21,10 @@
  *                 lost, and the rest goes on)
  *   where OFF     "where OFF lender LENDER block BLOCK state S local L"
  *   rewrite       write version+1 of the pattern everywhere: "rewritten"
- *   fork          a child reads the first and the last page:
- *                 "fork child segv" (the region is not inherited),
+ *   fork          a child calls iam_free() on the region, then reads
+ *                 its first and last page: "fork child segv" (iam_free
+ *                 refused and the region not inherited), "fork child
+ *                 iam_free-not-refused",
  *                 or "fork child read-right N" / "read-wrong N" (N of
  *                 the two pages as written), or "fork child status S"
  *   free          iam_free: "freed" or "free-failed ERR"
@@ -108,8 +110,10 @@ static void verify(uint8_t *mem, uint64_t npages, uint32_t v)
 	       (unsigned long long)lost, (unsigned long long)wrong);
 }
 
-/* The child: 0 if the region is not there (SIGSEGV), else 10 + the
- * number of the two pages it read as written. */
+/* The child: 20 if iam_free() of the inherited pointer did not fail
+ * with EINVAL (it must not free the parent's region), 0 if the region is
+ * not there (SIGSEGV), else 10 + the number of the two pages it read as
+ * written. */
 static void fork_child(uint8_t *mem, uint64_t npages, uint32_t v)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus,
@@ -117,6 +121,8 @@ static void fork_child(uint8_t *mem, uint64_t npages, uint32_t v)
 	const uint64_t pages[2] = { 0, npages - 1 };
 	int right = 0;
 
+	if (iam_free(mem) != -1 || errno != EINVAL)
+		_exit(20);
 	sigaction(SIGSEGV, &sa, NULL);
 	if (sigsetjmp(jb, 1))
 		_exit(0);
@@ -144,6 +150,8 @@ static void fork_check(uint8_t *mem, uint64_t npages, uint32_t v)
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		printf("fork child segv\n");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 20)
+		printf("fork child iam_free-not-refused\n");
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 12)
 		printf("fork child read-right 2\n");
 	else if (WIFEXITED(st) && WEXITSTATUS(st) >= 10 && WEXITSTATUS(st) < 12)

@@ -72,6 +72,47 @@ int iam_set_instance(const char *name)
 	return rc;
 }
 
+/*
+ * fork(): the child has none of our regions (MADV_DONTFORK, see
+ * iam_alloc) and must not speak for its parent on the parent's
+ * connection -- an iam_free() there, from a cleanup handler say, would
+ * free the parent's region under it, and a child that outlives its
+ * parent would keep the parent's blocks borrowed.  So the child forgets
+ * both; a later iam_alloc() there opens its own connection.  glibc makes
+ * free() safe in the child of a threaded parent.
+ */
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void lib_fork_prepare(void)
+{
+	pthread_mutex_lock(&lib_lock);
+}
+
+static void lib_fork_parent(void)
+{
+	pthread_mutex_unlock(&lib_lock);
+}
+
+static void lib_fork_child(void)
+{
+	while (lib_regions) {
+		struct lib_region *r = lib_regions;
+
+		lib_regions = r->next;
+		close(r->uffd);
+		free(r);
+	}
+	if (lib_sock >= 0)
+		close(lib_sock);
+	lib_sock = -1;
+	pthread_mutex_unlock(&lib_lock);
+}
+
+static void lib_init(void)
+{
+	pthread_atfork(lib_fork_prepare, lib_fork_parent, lib_fork_child);
+}
+
 /* Under lib_lock. */
 static int lib_connect(void)
 {
@@ -175,6 +216,7 @@ void *iam_alloc(size_t size)
 	size_t len;
 
 	lib_errmsg[0] = 0;
+	pthread_once(&lib_once, lib_init);
 	if (!size || size > SIZE_MAX - page) {
 		errno = EINVAL;
 		return NULL;
