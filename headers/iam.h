@@ -25,7 +25,10 @@
  *
  * A child of fork() does not inherit regions (MADV_DONTFORK, as for
  * RDMA-registered memory): touching one there raises SIGSEGV, and
- * iam_free() of one there fails with EINVAL, leaving the parent's alone.  Unmapping
+ * iam_free() of one there fails with EINVAL, leaving the parent's alone.
+ * Do not mremap() a region: the kernel does not carry the userfaultfd
+ * registration to the new place (libiam asks for no remap events), so
+ * the moved mapping would read evicted pages as zeros.  Unmapping
  * a region instead of iam_free() keeps its blocks until the process ends.
  */
 #ifndef IAM_H
