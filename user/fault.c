@@ -694,7 +694,11 @@ static void fault_wp_event(struct iam_fault *f, struct iam_fault_region *r,
 		return;
 	}
 	*p |= P_DIRTY | P_REF;
-	fault_wp(r, addr, false); /* also wakes the writer */
+	/* Also wakes the writer -- unless another thread of the client
+	 * unmapped the page meanwhile (ENOENT): wake it then, to take its
+	 * SIGSEGV rather than sleep for good. */
+	if (fault_wp(r, addr, false) == -ENOENT)
+		fault_wake(r, addr);
 }
 
 static void fault_drain(struct iam_fault *f, struct iam_fault_region *r)

@@ -36,6 +36,9 @@ static struct iam_fault_region *removed_region;
 
 /* Blocks [refused_lo, refused_hi) are refused: their allocation went. */
 static uint32_t refused_lo, refused_hi;
+/* Requests for block stall_block wait until stall_go is set;
+ * stall_seen says one is waiting. */
+static int stall_block = -1, stall_go, stall_seen;
 
 static int resolve(void *arg, const struct in6_addr *peer,
 		   const struct in6_addr *block, uint32_t off, uint32_t len,
@@ -43,6 +46,11 @@ static int resolve(void *arg, const struct in6_addr *peer,
 {
 	uint32_t i = ntohl(*(const uint32_t *)&block->s6_addr[12]);
 
+	while ((int)i == __atomic_load_n(&stall_block, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&stall_go, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&stall_seen, 1, __ATOMIC_RELEASE);
+		usleep(1000);
+	}
 	if (i >= NBLOCKS || off + len > BS ||
 	    (i >= __atomic_load_n(&refused_lo, __ATOMIC_ACQUIRE) &&
 	     i < __atomic_load_n(&refused_hi, __ATOMIC_ACQUIRE)))
@@ -425,6 +433,35 @@ static void *touch_first_page(void *arg)
 	return (void *)got;
 }
 
+static void *write_first_page(void *arg)
+{
+	volatile uint8_t *mem = arg;
+	uintptr_t got = 0;
+
+	if (!sigsetjmp(segv_jb, 1))
+		mem[0] = 1;
+	else
+		got = SIGSEGV;
+	return (void *)got;
+}
+
+/* Thread t must end by SIGSEGV within 3 s; then the old handler is
+ * restored (else t still holds ours: it stays installed). */
+static void join_expect_sigsegv(pthread_t t, const struct sigaction *old)
+{
+	struct timespec ts;
+	void *got = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	if (pthread_timedjoin_np(t, &got, &ts)) {
+		CHECK_MSG(0, "the faulting thread still sleeps after 3 s");
+		return;
+	}
+	CHECK_EQ((uintptr_t)got, SIGSEGV);
+	sigaction(SIGSEGV, old, NULL);
+}
+
 /* One client thread waits in a fault while another unmaps the page (the
  * client's bug).  UFFDIO_COPY then fails with ENOENT; the waiter must be
  * woken to take its SIGSEGV, not sleep for good. */
@@ -432,8 +469,6 @@ TEST(waiter_on_a_page_unmapped_meanwhile_gets_sigsegv)
 {
 	struct sigaction sa = { .sa_handler = on_segv }, old;
 	struct pollfd pfd;
-	struct timespec ts;
-	void *got = NULL;
 	pthread_t t;
 	struct rig g;
 
@@ -447,12 +482,54 @@ TEST(waiter_on_a_page_unmapped_meanwhile_gets_sigsegv)
 	REQUIRE_EQ(poll(&pfd, 1, 2000), 1);
 	REQUIRE_EQ(munmap(g.mem, g.len), 0);
 	iam_fault_region_add(g.f, g.r);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 3;
-	if (pthread_timedjoin_np(t, &got, &ts)) {
-		CHECK_MSG(0, "the faulting thread still sleeps after 3 s");
-		return; /* it holds our handler: leave it installed */
-	}
-	CHECK_EQ((uintptr_t)got, SIGSEGV);
-	sigaction(SIGSEGV, &old, NULL);
+	join_expect_sigsegv(t, &old);
+}
+
+/* The same for a first write to a clean page (a write-protect fault): the
+ * fault thread is held in a remote read (the lender stalls) while the
+ * writer waits and another thread unmaps the page; the un-protect then
+ * fails with ENOENT, and the writer must be woken all the same. */
+TEST(writer_on_a_page_unmapped_meanwhile_gets_sigsegv)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	size_t remote = 0;
+	pthread_t reader, writer;
+	struct pollfd pfd;
+	void *got = NULL;
+	struct rig g;
+
+	rig_up(&g, 16, 0);
+	/* Pages 16-47 (blocks 4-11) written through a 16-page cache: some
+	 * go to the lender, to be read back later. */
+	for (size_t i = 16 * PG; i < 48 * PG; i++)
+		g.mem[i] = pat(i);
+	for (size_t pg = 16; pg < 48 && !remote; pg++)
+		if (iam_fault_page_state(g.r, (uintptr_t)g.mem + pg * PG) ==
+		    IAM_PAGE_REMOTE)
+			remote = pg;
+	REQUIRE(remote);
+	/* Idle, the fault thread empties the small cache, so the two faults
+	 * below find free frames and evict nothing. */
+	usleep(50000);
+	(void)*(volatile uint8_t *)g.mem; /* resident, clean, write-protected */
+	__atomic_store_n(&stall_block, (int)(remote * PG / BS),
+			 __ATOMIC_RELEASE);
+	REQUIRE_EQ(pthread_create(&reader, NULL, touch_first_page,
+				  g.mem + remote * PG),
+		   0);
+	/* The fault thread took the read's event and waits for the lender:
+	 * the next event on the uffd is the writer's. */
+	for (int i = 0; i < 200 && !__atomic_load_n(&stall_seen, 0); i++)
+		usleep(10000);
+	REQUIRE(__atomic_load_n(&stall_seen, __ATOMIC_ACQUIRE));
+	REQUIRE_EQ(sigaction(SIGSEGV, &sa, &old), 0);
+	REQUIRE_EQ(pthread_create(&writer, NULL, write_first_page, g.mem), 0);
+	pfd = (struct pollfd){ .fd = g.uffd, .events = POLLIN };
+	REQUIRE_EQ(poll(&pfd, 1, 2000), 1);
+	REQUIRE_EQ(iam_fault_page_state(g.r, (uintptr_t)g.mem), IAM_PAGE_CLEAN);
+	REQUIRE_EQ(munmap(g.mem, PG), 0);
+	__atomic_store_n(&stall_go, 1, __ATOMIC_RELEASE);
+	pthread_join(reader, &got);
+	CHECK_EQ((uintptr_t)got, 0);
+	join_expect_sigsegv(writer, &old);
 }
